@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# locustfs: build the module, boot it in a QEMU guest, test and benchmark it.
+#
+#   make run [CMD='...']   boot the debug kernel, load + mount locustfs, run a demo or CMD
+#   make check             the whole test suite in the guest; ends with "N passed, N failed"
+#   make modules           build locustfs.ko against $(KDIR)
+#   make fmt | lint        rustfmt check | clippy (CLIPPY=1), warnings are errors
+#   make rust-analyzer     write rust-project.json for editors
+#   make mutants           build each tests/mutants/*.patch and check the suite catches it
+#   make soak DURATION=S   the stress programs for S seconds (default 1800)
+#   make clean
+#
+# KDIR=/path/to/linux builds against your own Rust-enabled kernel tree (built with the same
+# LLVM) instead of the cached debug kernel that `make run` fetches and builds.
+
+LLVM ?= -19
+KFLAVOUR ?= debug
+SHELL := /bin/bash
+
+ifeq ($(KDIR),)
+KDIR_IS_OURS := 1
+# Evaluated on use only: it may fetch the kernel source.
+KDIR = $(shell scripts/kernel.sh path $(KFLAVOUR))
+endif
+
+# The source tree of $(KDIR) (which may be an O= build directory).
+KSRC = $(shell sed -n 's/^include \(.*\)\/Makefile$$/\1/p' $(KDIR)/Makefile 2>/dev/null | head -1 | \
+	grep . || echo $(KDIR))
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM)
+
+.PHONY: all setup kernel modules tests run check fmt lint rust-analyzer mutants soak bench \
+	clean
+
+all: modules
+
+setup:
+	@scripts/setup.sh
+
+kernel: setup
+ifdef KDIR_IS_OURS
+	@scripts/kernel.sh build $(KFLAVOUR)
+endif
+
+modules: kernel
+	@echo "==> building locustfs.ko against $(KDIR)"
+	@$(KMAKE) modules
+
+tests: kernel
+	@$(MAKE) -s -C tests KSRC="$(KSRC)"
+
+run: modules tests
+	@scripts/run.sh "$(KDIR)" "$(CMD)"
+
+check: modules tests
+	@scripts/check.sh "$(KDIR)"
+
+mutants: modules tests
+	@scripts/mutants.sh "$(KDIR)" all
+
+soak: modules tests
+	@scripts/soak.sh "$(KDIR)" "$(or $(DURATION),1800)"
+
+fmt: kernel
+	@rustfmt --check --config-path $(KSRC)/.rustfmt.toml src/locustfs.rs && echo "rustfmt: clean"
+
+lint: kernel
+	@touch src/locustfs.rs
+	@$(KMAKE) CLIPPY=1 KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings modules 2>&1 | tee /dev/stderr | \
+		(! grep -qE '^(warning|error)')
+
+rust-analyzer: kernel
+	@$(KMAKE) rust-analyzer
+
+clean:
+	@if [ -d "$(KDIR)" ]; then $(KMAKE) clean; fi
+	@$(MAKE) -s -C tests clean
+	@rm -f rust-project.json

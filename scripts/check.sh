@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# `make check`: every test stage, then one line "N passed, N failed" (test cases over all
+# stages). Exits non-zero on any failure.
+#
+#   scripts/check.sh KDIR
+#
+# Stages: the log scanner's own tests (host); the virtme-ng boot test (module loads, a mount
+# works, smoke test); the suite in the plain QEMU guest on the debug kernel (functional tests,
+# epoll stress programs, stress-ng, fault injection, KUnit, kernel-side verdicts after each
+# program); the seed-bug mutant, which the suite must catch; the benchmark programs in smoke
+# mode.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=${1:?usage: scripts/check.sh KDIR}
+bzimage=$kdir/arch/x86/boot/bzImage
+passed=0
+failed=0
+summary=()
+
+# count_stage NAME LOG STATUS: adds the stage's "N passed, N failed" line (or, without one, one
+# case decided by STATUS) to the totals.
+count_stage() {
+	local name=$1 log=$2 status=$3 line p f
+	line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ -n "$line" ]; then
+		p=$(sed -E 's/^([A-Za-z]+: )?([0-9]+) passed.*/\2/' <<<"$line")
+		f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	elif [ "$status" -eq 0 ]; then
+		p=1 f=0
+	else
+		p=0 f=1
+	fi
+	# A stage whose command failed counts as a failure even if its cases all passed.
+	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	summary+=("$(printf '%-28s %5d passed %5d failed  (exit %d)' "$name" "$p" "$f" "$status")")
+}
+
+# stage NAME CMD...: runs one stage with its output shown and kept for counting.
+stage() {
+	local name=$1 log=$LOCUSTFS_LOGS/check-$1.log status start
+	shift
+	phase "check: $name"
+	start=$(date +%s)
+	"$@" 2>&1 | tee "$log"
+	status=${PIPESTATUS[0]}
+	info "$name: exit $status after $(($(date +%s) - start)) s (log: $log)"
+	count_stage "$name" "$log" "$status"
+}
+
+stage scanner "$LOCUSTFS_TOP/scripts/test-scan-log.sh"
+stage vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 900 -- \
+	'sh tests/smoke.sh'
+stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2400 -- \
+	'sh tests/run-suite.sh'
+if [ -x "$LOCUSTFS_TOP/scripts/mutants.sh" ]; then
+	stage mutant-seed "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed
+fi
+
+echo
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The locustfs filesystem: RAM files that delete themselves when their last opener closes
+//! them, and whose open files report readable data, room to write and removal to pollers.
+
+use crate::{
+    limits::{
+        self,
+        Usage, //
+    },
+    node::{
+        Node,
+        WaitQueue, //
+    },
+    options::Options,
+    stats,
+    vfs::{
+        self,
+        file_pos,
+        Dentry,
+        FileSystem,
+        Inode,
+        ParamError,
+        StatFs,
+        SuperBlock,
+        SuperParams, //
+    },
+};
+use kernel::{
+    fs::File,
+    new_spinlock,
+    prelude::*,
+    seq_file::SeqFile,
+    seq_print,
+    sync::{
+        poll::PollTable,
+        Arc,
+        ArcBorrow,
+        SpinLock, //
+    },
+    page::PAGE_SIZE, //
+};
+
+/// The locustfs filesystem type.
+pub(crate) struct Locustfs;
+
+/// The state of one locustfs instance (one mount).
+pub(crate) struct Instance {
+    /// The current options and usage; the lock also orders charges against remounts.
+    inner: Pin<KBox<SpinLock<InstanceInner>>>,
+}
+
+/// What [`Instance::inner`] protects.
+struct InstanceInner {
+    opts: Options,
+    usage: Usage,
+}
+
+impl Instance {
+    /// Returns a copy of the current options.
+    fn options(&self) -> Options {
+        self.inner.lock().opts
+    }
+
+    /// Returns the largest size a file may reach.
+    fn file_size_limit(&self) -> i64 {
+        self.options().file_size_limit(vfs::MAX_LFS_FILESIZE)
+    }
+}
+
+/// Returns the parameters the glue layer applies for `opts`.
+fn super_params(opts: &Options) -> SuperParams {
+    SuperParams {
+        max_bytes: opts.file_size_limit(vfs::MAX_LFS_FILESIZE),
+        root_mode: opts.mode,
+        root_uid: opts.uid,
+        root_gid: opts.gid,
+    }
+}
+
+/// Returns the default options on this machine.
+fn default_options() -> Options {
+    Options::defaults(vfs::total_ram_bytes())
+}
+
+impl FileSystem for Locustfs {
+    const NAME: &'static CStr = c"locustfs";
+    /// "locu".
+    const MAGIC: u32 = 0x6c6f_6375;
+
+    type Options = Options;
+    type SbInfo = Instance;
+    type Node = Node;
+    type OpenFile = Arc<WaitQueue>;
+
+    fn new_options(current: Option<&SuperBlock<Self>>) -> Result<Options> {
+        Ok(current.map_or_else(default_options, |sb| sb.info().options()))
+    }
+
+    fn parse_param(opts: &mut Options, key: &CStr, value: Option<&CStr>) -> Result<(), ParamError> {
+        opts.set(key.to_bytes(), value.map(CStr::to_bytes))
+    }
+
+    fn new_sb_info(opts: &Options) -> Result<(Instance, SuperParams)> {
+        let inner = KBox::pin_init(
+            new_spinlock!(InstanceInner {
+                opts: *opts,
+                usage: Usage::default(),
+            }),
+            GFP_KERNEL,
+        )?;
+        Ok((Instance { inner }, super_params(opts)))
+    }
+
+    fn reconfigure(sb: &SuperBlock<Self>, opts: &Options) -> Result<SuperParams> {
+        let mut inner = sb.info().inner.lock();
+        if opts.size < inner.usage.bytes {
+            pr_warn!("size={} is below the {} bytes in use\n", opts.size, inner.usage.bytes);
+            return Err(EINVAL);
+        }
+        if opts.max_files < inner.usage.files() {
+            pr_warn!(
+                "max_files={} is below the {} files in use\n",
+                opts.max_files,
+                inner.usage.files()
+            );
+            return Err(EINVAL);
+        }
+        inner.opts = *opts;
+        Ok(super_params(opts))
+    }
+
+    fn show_options(sb: &SuperBlock<Self>, m: &SeqFile) {
+        let mut shown = ShowOptions(m);
+        // Writing to a seq_file cannot fail: on overflow the VFS retries with a larger buffer.
+        let _ = sb.info().options().write_changes(&default_options(), &mut shown);
+    }
+
+    fn statfs(sb: &SuperBlock<Self>, st: &mut StatFs<'_>) {
+        let inner = sb.info().inner.lock();
+        let page = PAGE_SIZE as u64;
+        st.set_blocks(
+            inner.opts.size / page,
+            inner.opts.size.saturating_sub(inner.usage.bytes) / page,
+        );
+        st.set_files(
+            inner.opts.max_files,
+            inner.opts.max_files.saturating_sub(inner.usage.files()),
+        );
+    }
+
+    fn reserve_inode(sb: &SuperBlock<Self>) -> Result {
+        let mut inner = sb.info().inner.lock();
+        let max_files = inner.opts.max_files;
+        inner.usage.add_inode(max_files).map_err(|_| ENOSPC)
+    }
+
+    fn new_node(_sb: &SuperBlock<Self>) -> Result<Arc<Node>> {
+        Node::new()
+    }
+
+    fn evict(sb: &SuperBlock<Self>, node: Option<Arc<Node>>) {
+        let mut inner = sb.info().inner.lock();
+        if let Some(node) = &node {
+            let charged = node.charged();
+            // Releasing a charge never fails.
+            let _ = inner.usage.recharge(charged, 0, 0);
+            stats::BYTES_IN_USE.add(-(charged as i64));
+        }
+        inner.usage.remove_inode();
+        drop(inner);
+        // The node (and with it the queue) is dropped outside the instance lock.
+        drop(node);
+    }
+
+    fn charge_size(sb: &SuperBlock<Self>, node: &Node, size: i64) -> Result {
+        let (old, new) = (node.charged(), limits::charge_for(size));
+        if old == new {
+            return Ok(());
+        }
+        let mut inner = sb.info().inner.lock();
+        let limit = inner.opts.size;
+        inner.usage.recharge(old, new, limit).map_err(|_| ENOSPC)?;
+        drop(inner);
+        node.set_charged(new);
+        stats::BYTES_IN_USE.add(new as i64 - old as i64);
+        Ok(())
+    }
+
+    fn contents_changed(node: &Node) {
+        node.contents_changed();
+    }
+
+    fn name_removed(node: &Node) {
+        node.name_removed();
+    }
+
+    fn open(_inode: &Inode<Self>, node: &Node, _file: &File) -> Result<Arc<WaitQueue>> {
+        node.open()
+    }
+
+    /// Counts the close and, if it was the last one of a named file, removes the name.
+    ///
+    /// This runs in `->release`, never `->flush`: `->flush` runs on every `close()` of every
+    /// dup while epoll items may still be linked to the queue, whereas `__fput()` calls
+    /// `->release` once, after `eventpoll_release()` unlinked them all. The queue reference of
+    /// this open file (`_queue`) is dropped last.
+    fn release(node: &Node, dentry: &Dentry<Self>, _file: &File, _queue: Arc<WaitQueue>) {
+        if node.close_unless_last() {
+            return;
+        }
+        // Maybe the last close: lock the name first (the parent directory's lock orders this
+        // against lookups that create, against unlink and rename), then decide.
+        let name = dentry.lock_name();
+        if node.close_last(name.as_ref()) {
+            if let Some(name) = name {
+                name.remove();
+                stats::FILES_AUTO_DELETED.inc();
+            }
+        }
+    }
+
+    /// Returns the open file's poll mask.
+    ///
+    /// No wake-up can be lost: the poller is on the queue before the state is read, and every
+    /// change wakes the queue after the state changed:
+    ///
+    /// ```text
+    /// poll                                    write / truncate / unlink
+    /// ----                                    -------------------------
+    /// register on queue
+    ///                                         change i_size / unlinked
+    ///                                         wake queue  -> poller is woken
+    /// read i_size, f_pos, unlinked
+    /// ```
+    ///
+    /// If the change comes before the registration, the poller reads the new state; if after,
+    /// the wake-up finds it on the queue. Either way it sees the change.
+    fn poll(
+        inode: &Inode<Self>,
+        node: &Node,
+        file: &File,
+        queue: ArcBorrow<'_, WaitQueue>,
+        table: &PollTable<'_>,
+    ) -> u32 {
+        queue.register(file, table);
+        let limit = inode.super_block().info().file_size_limit();
+        limits::poll_mask(file_pos(file), inode.size(), limit, node.is_unlinked())
+    }
+}
+
+/// Adapts a `seq_file` to [`core::fmt::Write`].
+struct ShowOptions<'a>(&'a SeqFile);
+
+impl core::fmt::Write for ShowOptions<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        seq_print!(self.0, "{s}");
+        Ok(())
+    }
+}

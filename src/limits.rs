@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Size and file-count accounting of one instance, and the poll mask of an open file.
+//!
+//! Pure logic with no kernel state, unit-tested by KUnit below.
+
+use crate::vfs::poll_bits::{
+    EPOLLHUP,
+    EPOLLIN,
+    EPOLLOUT,
+    EPOLLRDNORM,
+    EPOLLWRNORM, //
+};
+use kernel::page::PAGE_SIZE;
+
+/// A limit of the instance would be passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Full;
+
+/// Returns the bytes charged for a file of `size` bytes: whole pages, as the page cache holds
+/// them.
+pub(crate) fn charge_for(size: i64) -> u64 {
+    let page = PAGE_SIZE as u64;
+    u64::try_from(size).unwrap_or(0).div_ceil(page) * page
+}
+
+/// What one instance uses.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Usage {
+    /// Bytes charged to files, in whole pages.
+    pub(crate) bytes: u64,
+    /// Inodes, the root directory included.
+    pub(crate) inodes: u64,
+}
+
+impl Usage {
+    /// Moves one file's charge from `old` to `new` bytes; growing past `limit` fails.
+    pub(crate) fn recharge(&mut self, old: u64, new: u64, limit: u64) -> Result<(), Full> {
+        let bytes = (self.bytes - old).checked_add(new).ok_or(Full)?;
+        if new > old && bytes > limit {
+            return Err(Full);
+        }
+        self.bytes = bytes;
+        Ok(())
+    }
+
+    /// Accounts one more inode; `max_files` does not count the root directory.
+    pub(crate) fn add_inode(&mut self, max_files: u64) -> Result<(), Full> {
+        if self.inodes > max_files {
+            return Err(Full);
+        }
+        self.inodes += 1;
+        Ok(())
+    }
+
+    /// Returns an inode's accounting.
+    pub(crate) fn remove_inode(&mut self) {
+        self.inodes -= 1;
+    }
+
+    /// Returns the files and directories in use, the root directory not counted.
+    pub(crate) fn files(&self) -> u64 {
+        self.inodes.saturating_sub(1)
+    }
+}
+
+/// Returns the poll mask of an open file at position `pos` in a file of `size` bytes that may
+/// grow to `max` bytes, `unlinked` once its name was removed by `unlink` or a rename over it.
+pub(crate) fn poll_mask(pos: i64, size: i64, max: i64, unlinked: bool) -> u32 {
+    let mut mask = 0;
+    if pos < size {
+        mask |= EPOLLIN | EPOLLRDNORM;
+    }
+    if size < max {
+        mask |= EPOLLOUT | EPOLLWRNORM;
+    }
+    if unlinked {
+        mask |= EPOLLHUP;
+    }
+    mask
+}
+
+#[kernel::prelude::kunit_tests(locustfs_limits)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charges_whole_pages() {
+        assert_eq!(charge_for(0), 0);
+        assert_eq!(charge_for(1), PAGE_SIZE as u64);
+        assert_eq!(charge_for(PAGE_SIZE as i64), PAGE_SIZE as u64);
+        assert_eq!(charge_for(PAGE_SIZE as i64 + 1), 2 * PAGE_SIZE as u64);
+        assert_eq!(charge_for(-5), 0);
+    }
+
+    #[test]
+    fn recharge_respects_the_limit_when_growing_only() {
+        let mut u = Usage::default();
+        assert_eq!(u.recharge(0, 8192, 8192), Ok(()));
+        assert_eq!(u.recharge(0, 4096, 8192), Err(Full));
+        assert_eq!(u.bytes, 8192);
+        // Shrinking always succeeds, even over a limit lowered by a remount.
+        assert_eq!(u.recharge(8192, 4096, 0), Ok(()));
+        assert_eq!(u.bytes, 4096);
+        assert_eq!(u.recharge(4096, 0, 0), Ok(()));
+        assert_eq!(u, Usage::default());
+    }
+
+    #[test]
+    fn max_files_does_not_count_the_root() {
+        let mut u = Usage::default();
+        assert_eq!(u.add_inode(1), Ok(())); // The root.
+        assert_eq!(u.add_inode(1), Ok(()));
+        assert_eq!(u.add_inode(1), Err(Full));
+        assert_eq!(u.files(), 1);
+        u.remove_inode();
+        assert_eq!(u.files(), 0);
+    }
+
+    #[test]
+    fn poll_mask_follows_position_size_and_name() {
+        assert_eq!(poll_mask(0, 0, 10, false), EPOLLOUT | EPOLLWRNORM);
+        assert_eq!(
+            poll_mask(0, 1, 10, false),
+            EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM
+        );
+        assert_eq!(poll_mask(1, 1, 1, false), 0);
+        assert_eq!(poll_mask(5, 1, 1, true), EPOLLHUP);
+    }
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The new mount API: `struct fs_context` and its operations.
+//!
+//! `init_fs_context` gives each mount or remount a context holding [`FileSystem::Options`];
+//! `parse_param` fills it one parameter at a time, `get_tree` creates a superblock with
+//! `get_tree_nodev()` (one independent instance per mount) and `reconfigure` applies a remount.
+//!
+//! C header: [`include/linux/fs_context.h`](srctree/include/linux/fs_context.h)
+
+use super::{
+    bindings,
+    super_block::{
+        self,
+        SuperBlock, //
+    },
+    FileSystem, //
+};
+use core::{
+    ffi::c_int,
+    marker::PhantomData, //
+};
+use kernel::{
+    error::from_result,
+    prelude::*,
+    types::ForeignOwnable, //
+};
+
+/// Why a mount parameter was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParamError {
+    /// The key is not one of the filesystem's: the VFS reports "Unknown parameter".
+    Unknown,
+    /// The key is known but its value is not valid for it.
+    BadValue,
+}
+
+/// The context operations of filesystem `T`.
+struct ContextOps<T>(PhantomData<T>);
+
+impl<T: FileSystem> ContextOps<T> {
+    const OPS: bindings::fs_context_operations = bindings::fs_context_operations {
+        free: Some(free::<T>),
+        dup: None,
+        parse_param: Some(parse_param::<T>),
+        parse_monolithic: None,
+        get_tree: Some(get_tree::<T>),
+        reconfigure: Some(reconfigure::<T>),
+    };
+}
+
+/// Borrows the options of a context set up by [`init_fs_context`].
+///
+/// # Safety
+///
+/// `fc` must be a valid context set up by [`init_fs_context::<T>`] whose options have not been
+/// freed, and the caller must have exclusive access to it (the VFS holds `uapi_mutex` or owns
+/// the context) for `'a`.
+unsafe fn options<'a, T: FileSystem>(fc: *mut bindings::fs_context) -> &'a mut T::Options {
+    // SAFETY: By the safety requirements `s_fs_info` holds a `KBox<T::Options>` set by
+    // `init_fs_context` and the caller has exclusive access.
+    unsafe { <KBox<T::Options> as ForeignOwnable>::borrow_mut((*fc).s_fs_info) }
+}
+
+/// `file_system_type->init_fs_context`: attaches options and operations to a new context.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid context of this filesystem type.
+pub(super) unsafe extern "C" fn init_fs_context<T: FileSystem>(
+    fc: *mut kernel::bindings::fs_context,
+) -> c_int {
+    let fc = fc.cast::<bindings::fs_context>();
+    from_result(|| {
+        // SAFETY: `fc` is valid (function safety requirement).
+        let reconfigure = unsafe { (*fc).purpose() }
+            == bindings::fs_context_purpose_FS_CONTEXT_FOR_RECONFIGURE;
+        let current = if reconfigure {
+            // SAFETY: A reconfiguration context holds a reference to the mounted root, whose
+            // superblock is one of `T` (this context's type), set up by `fill_super`.
+            Some(unsafe { SuperBlock::<T>::from_raw((*(*fc).root).d_sb) })
+        } else {
+            None
+        };
+        let opts = KBox::new(T::new_options(current)?, GFP_KERNEL)?;
+        // SAFETY: `fc` is valid and being initialised by us alone; `free` releases the options.
+        unsafe {
+            (*fc).s_fs_info = opts.into_foreign();
+            (*fc).ops = &ContextOps::<T>::OPS;
+        }
+        Ok(0)
+    })
+}
+
+/// `fs_context_operations->free`: drops the options still owned by the context.
+///
+/// # Safety
+///
+/// Called by the VFS with a context set up by [`init_fs_context::<T>`], once.
+unsafe extern "C" fn free<T: FileSystem>(fc: *mut bindings::fs_context) {
+    // SAFETY: `fc` is valid (function safety requirement).
+    let ptr = unsafe { (*fc).s_fs_info };
+    if !ptr.is_null() {
+        // SAFETY: A non-null `s_fs_info` is the `KBox<T::Options>` from `init_fs_context`,
+        // freed only here.
+        drop(unsafe { <KBox<T::Options> as ForeignOwnable>::from_foreign(ptr) });
+    }
+}
+
+/// `fs_context_operations->parse_param`: applies one `key[=value]` parameter.
+///
+/// Unknown keys return `-ENOPARAM` so that the VFS handles `source` and reports any other as
+/// "locustfs: Unknown parameter 'key'"; a bad value is reported here, naming the key.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid context of `T` (holding its `uapi_mutex`) and parameter.
+unsafe extern "C" fn parse_param<T: FileSystem>(
+    fc: *mut bindings::fs_context,
+    param: *mut bindings::fs_parameter,
+) -> c_int {
+    // SAFETY: `param` is valid and its key a NUL-terminated string (function safety
+    // requirement).
+    let key = unsafe { CStr::from_char_ptr((*param).key) };
+    // SAFETY: `param` is valid; for a string parameter the `string` member is the active one
+    // and NUL-terminated.
+    let value = match unsafe { (*param).type_() } {
+        bindings::fs_value_type_fs_value_is_flag => Ok(None),
+        bindings::fs_value_type_fs_value_is_string => {
+            Ok(Some(unsafe { CStr::from_char_ptr((*param).__bindgen_anon_1.string) }))
+        }
+        _ => Err(ParamError::BadValue),
+    };
+    // SAFETY: `fc` is a context of `T` and the VFS serialises parameter parsing.
+    let opts = unsafe { options::<T>(fc) };
+    match value.and_then(|value| T::parse_param(opts, key, value)) {
+        Ok(()) => 0,
+        Err(ParamError::Unknown) => ENOPARAM.to_errno(),
+        Err(ParamError::BadValue) => {
+            // SAFETY: `fc` is valid; `logfc` takes a printf format whose one `%s` is matched
+            // by the NUL-terminated `key`. The prefix is the filesystem's name.
+            unsafe {
+                bindings::logfc(
+                    (*fc).log.log,
+                    (*fc).log.prefix,
+                    b'e' as c_char,
+                    c"Bad value for '%s'".as_char_ptr(),
+                    key.as_char_ptr(),
+                )
+            };
+            EINVAL.to_errno()
+        }
+    }
+}
+
+/// `fs_context_operations->get_tree`: creates a new, independent superblock.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid context of `T`.
+unsafe extern "C" fn get_tree<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
+    // SAFETY: `fc` is valid; `fill_super` matches the callback type `get_tree_nodev` expects.
+    unsafe { bindings::get_tree_nodev(fc, Some(super_block::fill_super::<T>)) }
+}
+
+/// `fs_context_operations->reconfigure`: applies a remount's options.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid reconfiguration context of `T`, holding `s_umount`.
+unsafe extern "C" fn reconfigure<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
+    from_result(|| {
+        // SAFETY: A reconfiguration context's root is the mounted root of a `T` superblock.
+        let sb = unsafe { SuperBlock::<T>::from_raw((*(*fc).root).d_sb) };
+        // SAFETY: `fc` is a context of `T` and the VFS owns it exclusively here.
+        let params = T::reconfigure(sb, unsafe { options::<T>(fc) })?;
+        sb.apply(&params);
+        Ok(0)
+    })
+}
+
+/// Hands the options of a context to `fill_super`.
+///
+/// # Safety
+///
+/// Same as [`options`].
+pub(super) unsafe fn context_options<'a, T: FileSystem>(
+    fc: *mut bindings::fs_context,
+) -> &'a T::Options {
+    // SAFETY: Same requirements as `options`.
+    unsafe { options::<T>(fc) }
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The file operations of regular files.
+//!
+//! Reads, seeks, mmap and splice are the page cache's generic paths. Writes are
+//! `generic_perform_write` wrapped so that the size is charged to the filesystem first and
+//! pollers are woken after. `open`, `release` and `poll` go to the [`FileSystem`].
+//!
+//! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
+
+use super::{
+    bindings,
+    dentry::Dentry,
+    inode::Inode,
+    FileSystem, //
+};
+use core::{
+    ffi::c_int,
+    marker::PhantomData, //
+};
+use kernel::{
+    error::from_result,
+    fs::File,
+    prelude::*,
+    sync::poll::PollTable,
+    types::ForeignOwnable, //
+};
+
+/// The file operations of `T`'s regular files.
+struct FileOps<T>(PhantomData<T>);
+
+impl<T: FileSystem> FileOps<T> {
+    const OPS: bindings::file_operations = bindings::file_operations {
+        open: Some(open::<T>),
+        release: Some(release::<T>),
+        poll: Some(poll::<T>),
+        read_iter: Some(bindings::generic_file_read_iter),
+        write_iter: Some(write_iter::<T>),
+        llseek: Some(bindings::generic_file_llseek),
+        mmap: Some(bindings::generic_file_mmap),
+        splice_read: Some(bindings::filemap_splice_read),
+        splice_write: Some(bindings::iter_file_splice_write),
+        fsync: Some(bindings::noop_fsync),
+        // SAFETY: All-zero is a valid `file_operations` (every operation absent).
+        ..unsafe { core::mem::zeroed() }
+    };
+}
+
+/// Returns the file operations of `T`'s regular files.
+pub(super) fn file_operations<T: FileSystem>() -> &'static bindings::file_operations {
+    &FileOps::<T>::OPS
+}
+
+/// Returns a file's position (`f_pos`), as a racy snapshot: poll reads it without the
+/// position lock, as other pollable files do.
+pub(crate) fn file_pos(file: &File) -> i64 {
+    // SAFETY: `file` is valid; a 64-bit load of `f_pos` cannot tear on the 64-bit targets the
+    // Rust support builds for.
+    unsafe { core::ptr::read_volatile(&raw const (*file.as_ptr()).f_pos) }
+}
+
+/// Returns the inode of a regular file of `T` and its state.
+///
+/// # Safety
+///
+/// `file` must be a valid open file whose operations are `FileOps::<T>::OPS`.
+unsafe fn file_inode<'a, T: FileSystem>(file: *mut bindings::file) -> &'a Inode<T> {
+    // SAFETY: An open file keeps its inode alive; the inode is a regular file of `T`.
+    unsafe { Inode::from_raw((*file).f_inode) }
+}
+
+/// `file_operations->open`.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid inode of `T` and the file being opened.
+unsafe extern "C" fn open<T: FileSystem>(
+    inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    from_result(|| {
+        // SAFETY: `inode` is a regular file of `T` (function safety requirement).
+        let inode = unsafe { Inode::<T>::from_raw(inode) };
+        let node = inode.node().ok_or(EINVAL)?;
+        // SAFETY: `file` is valid for the duration of this call.
+        let open_file = T::open(inode, &node, unsafe { File::from_raw_file(file) })?;
+        // SAFETY: `file` is being opened by us alone; `release` takes `private_data` back.
+        unsafe { (*file).private_data = open_file.into_foreign() };
+        Ok(0)
+    })
+}
+
+/// `file_operations->release`.
+///
+/// `__fput()` (`fs/file_table.c`) calls this after `eventpoll_release()` has unlinked every
+/// epoll item watching this file, and before it drops the file's dentry and mount: the file's
+/// state in `private_data` may go now and not earlier (see `docs/design.md`).
+///
+/// # Safety
+///
+/// Called by the VFS, once, with a file that [`open`] opened.
+unsafe extern "C" fn release<T: FileSystem>(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: `file` is a file of `T`, alive for this call.
+    let inode = unsafe { file_inode::<T>(file) };
+    // SAFETY: `private_data` is what `open` stored, taken back once, here.
+    let open_file = unsafe { T::OpenFile::from_foreign((*file).private_data) };
+    // SAFETY: An open file holds a reference to its dentry until after `release`.
+    let dentry = unsafe { Dentry::<T>::from_raw((*file).__bindgen_anon_1.f_path.dentry) };
+    if let Some(node) = inode.node() {
+        // SAFETY: `file` is valid for the duration of this call.
+        T::release(&node, dentry, unsafe { File::from_raw_file(file) }, open_file);
+    }
+    0
+}
+
+/// `file_operations->poll`.
+///
+/// # Safety
+///
+/// Called by the VFS with a file that [`open`] opened and a valid (or null) poll table.
+unsafe extern "C" fn poll<T: FileSystem>(
+    file: *mut bindings::file,
+    table: *mut bindings::poll_table,
+) -> bindings::__poll_t {
+    // SAFETY: `file` is a file of `T`, alive for this call.
+    let inode = unsafe { file_inode::<T>(file) };
+    let Some(node) = inode.node() else {
+        return 0;
+    };
+    // SAFETY: `private_data` holds what `open` stored until `release`, which cannot run
+    // during `poll`.
+    let open_file = unsafe { T::OpenFile::borrow((*file).private_data) };
+    // SAFETY: `table` is null or valid for the duration of this call.
+    let table = unsafe { PollTable::from_raw(table) };
+    // SAFETY: `file` is valid for the duration of this call.
+    T::poll(inode, &node, unsafe { File::from_raw_file(file) }, open_file, &table)
+}
+
+/// `file_operations->write_iter`: `generic_perform_write` with the size charged to `T`
+/// first and pollers woken after.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid `kiocb` on a file of `T` and a valid `iov_iter`.
+unsafe extern "C" fn write_iter<T: FileSystem>(
+    iocb: *mut bindings::kiocb,
+    from: *mut bindings::iov_iter,
+) -> isize {
+    // SAFETY: `iocb` is valid and its file is a file of `T`.
+    let inode = unsafe { file_inode::<T>((*iocb).ki_filp) };
+    let Some(node) = inode.node() else {
+        return EINVAL.to_errno() as isize;
+    };
+    // SAFETY: The inode is valid; its lock serialises writers and truncation.
+    unsafe { bindings::inode_lock(inode.as_ptr()) };
+    // SAFETY: The arguments are valid and the inode is locked.
+    let ret = unsafe { write_locked(inode, &node, iocb, from) };
+    // SAFETY: Locked above.
+    unsafe { bindings::inode_unlock(inode.as_ptr()) };
+    if ret <= 0 {
+        return ret;
+    }
+    T::contents_changed(&node);
+    // SAFETY: `iocb` is valid; `ret` bytes were written.
+    unsafe { bindings::generic_write_sync(iocb, ret) }
+}
+
+/// The locked part of [`write_iter`], as `__generic_file_write_iter` does it for the page
+/// cache: limit checks, charge, privilege and time updates, copy.
+///
+/// # Safety
+///
+/// Same as [`write_iter`], with the inode locked.
+unsafe fn write_locked<T: FileSystem>(
+    inode: &Inode<T>,
+    node: &T::Node,
+    iocb: *mut bindings::kiocb,
+    from: *mut bindings::iov_iter,
+) -> isize {
+    // SAFETY: The arguments are valid. This applies `O_APPEND`, `RLIMIT_FSIZE` and
+    // `s_maxbytes` (shortening the write to what fits, `-EFBIG` if nothing does).
+    let count = unsafe { bindings::generic_write_checks(iocb, from) };
+    if count <= 0 {
+        return count;
+    }
+    let sb = inode.super_block();
+    // SAFETY: `iocb` is valid.
+    let end = unsafe { (*iocb).ki_pos } + count as i64;
+    if end > inode.size() {
+        if let Err(e) = T::charge_size(sb, node, end) {
+            return e.to_errno() as isize;
+        }
+    }
+    // SAFETY: The arguments are valid and the inode is locked.
+    let mut ret = unsafe { bindings::file_modified((*iocb).ki_filp) } as isize;
+    if ret == 0 {
+        // SAFETY: As above; this advances `ki_pos` by what it wrote.
+        ret = unsafe { bindings::generic_perform_write(iocb, from) };
+    }
+    // A short or failed write charges only the size the file now has; settling a charge down
+    // never fails.
+    let _ = T::charge_size(sb, node, inode.size());
+    ret
+}

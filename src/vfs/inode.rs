@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Inodes: creation, eviction, and the inode operations of directories and regular files.
+//!
+//! Directories are libfs directories (`simple_lookup`, `simple_rmdir`, `simple_rename`,
+//! `simple_dir_operations`); regular files keep their data in the page cache with `ram_aops`,
+//! unevictable, as ramfs does. Operations left out of the tables get the VFS's own errors:
+//! `link`, `symlink` and `mknod` of special files fail with `EPERM`, `O_TMPFILE` with
+//! `EOPNOTSUPP`.
+//!
+//! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
+
+use super::{
+    bindings,
+    file,
+    super_block::SuperBlock,
+    FileSystem, //
+};
+use core::{
+    ffi::{
+        c_int,
+        c_uint, //
+    },
+    marker::PhantomData,
+    ptr, //
+};
+use kernel::{
+    error::{
+        from_result,
+        to_result, //
+    },
+    prelude::*,
+    sync::{
+        Arc,
+        ArcBorrow, //
+    },
+    types::{
+        ForeignOwnable,
+        Opaque, //
+    }, //
+};
+
+/// An inode of filesystem `T`.
+///
+/// # Invariants
+///
+/// The inode belongs to a superblock of `T`. A regular file's `i_private` holds an
+/// `Arc<T::Node>` from creation until eviction; a directory's is null.
+#[repr(transparent)]
+pub(crate) struct Inode<T: FileSystem>(Opaque<bindings::inode>, PhantomData<T>);
+
+impl<T: FileSystem> Inode<T> {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to an inode of `T` created by this module that stays alive for `'a`.
+    pub(super) unsafe fn from_raw<'a>(ptr: *mut bindings::inode) -> &'a Self {
+        // SAFETY: `Self` is a transparent wrapper of the C struct; the caller guarantees the
+        // pointer is valid for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Returns the raw pointer.
+    pub(super) fn as_ptr(&self) -> *mut bindings::inode {
+        self.0.get()
+    }
+
+    /// Returns the superblock this inode belongs to.
+    pub(crate) fn super_block(&self) -> &SuperBlock<T> {
+        // SAFETY: An inode keeps its superblock alive, and the superblock is one of `T` (type
+        // invariant).
+        unsafe { SuperBlock::from_raw((*self.as_ptr()).i_sb) }
+    }
+
+    /// Returns the file's size (`i_size_read`).
+    pub(crate) fn size(&self) -> i64 {
+        // SAFETY: The inode is valid.
+        unsafe { bindings::i_size_read(self.as_ptr()) }
+    }
+
+    /// Returns the state of a regular file, `None` for a directory.
+    pub(super) fn node(&self) -> Option<ArcBorrow<'_, T::Node>> {
+        // SAFETY: The inode is valid; `i_private` is only written at creation and eviction.
+        let ptr = unsafe { (*self.as_ptr()).i_private };
+        // SAFETY: A non-null `i_private` holds an `Arc<T::Node>` until eviction, which cannot
+        // happen while `self` is borrowed (type invariant).
+        (!ptr.is_null()).then(|| unsafe { <Arc<T::Node> as ForeignOwnable>::borrow(ptr) })
+    }
+
+    /// Sets owner, group and permission bits (used on the root directory).
+    pub(super) fn set_owner_and_mode(&self, uid: u32, gid: u32, mode: u16) {
+        let inode = self.as_ptr();
+        // SAFETY: The inode is valid. Its attributes are written under its lock, as
+        // `notify_change` does. The mount is only allowed in the initial user namespace, where
+        // kernel ids equal user ids.
+        unsafe {
+            bindings::inode_lock(inode);
+            (*inode).i_uid.val = uid;
+            (*inode).i_gid.val = gid;
+            (*inode).i_mode = ((*inode).i_mode & !(bindings::S_IALLUGO as u16)) | mode;
+            bindings::inode_unlock(inode);
+        }
+    }
+}
+
+/// The inode operations of `T`'s directories and regular files.
+struct InodeOps<T>(PhantomData<T>);
+
+impl<T: FileSystem> InodeOps<T> {
+    const DIR: bindings::inode_operations = bindings::inode_operations {
+        create: Some(create::<T>),
+        lookup: Some(bindings::simple_lookup),
+        unlink: Some(unlink::<T>),
+        mkdir: Some(mkdir::<T>),
+        rmdir: Some(bindings::simple_rmdir),
+        rename: Some(rename::<T>),
+        // SAFETY: All-zero is a valid `inode_operations` (every operation absent).
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    const FILE: bindings::inode_operations = bindings::inode_operations {
+        setattr: Some(setattr::<T>),
+        getattr: Some(bindings::simple_getattr),
+        // SAFETY: All-zero is a valid `inode_operations` (every operation absent).
+        ..unsafe { core::mem::zeroed() }
+    };
+}
+
+/// Allocates an inode of `sb` with `mode`, owned as `inode_init_owner` decides.
+///
+/// The inode is accounted by [`FileSystem::reserve_inode`]; a regular file gets a new
+/// [`FileSystem::Node`]. On error nothing is left allocated or accounted.
+///
+/// # Safety
+///
+/// `idmap` must be valid and `dir` null or a valid directory inode of `sb`.
+unsafe fn new_inode<T: FileSystem>(
+    sb: &SuperBlock<T>,
+    idmap: *mut bindings::mnt_idmap,
+    dir: *const bindings::inode,
+    mode: bindings::umode_t,
+) -> Result<*mut bindings::inode> {
+    let is_file = u32::from(mode) & bindings::S_IFMT == bindings::S_IFREG;
+    T::reserve_inode(sb)?;
+    let node = match is_file.then(|| T::new_node(sb)).transpose() {
+        Ok(node) => node,
+        Err(e) => {
+            T::evict(sb, None);
+            return Err(e);
+        }
+    };
+    // SAFETY: `sb` is a live superblock.
+    let inode = unsafe { bindings::new_inode(sb.as_ptr()) };
+    if inode.is_null() {
+        T::evict(sb, node);
+        return Err(ENOMEM);
+    }
+    // SAFETY: `inode` is new and ours; `idmap` and `dir` are valid (function safety
+    // requirement); the tables are static. From here on, eviction (`iput`) undoes everything.
+    unsafe {
+        (*inode).i_ino = bindings::get_next_ino().into();
+        bindings::inode_init_owner(idmap, inode, dir, mode);
+        (*(*inode).i_mapping).a_ops = &bindings::ram_aops;
+        bindings::mapping_set_unevictable((*inode).i_mapping);
+        bindings::simple_inode_init_ts(inode);
+        match node {
+            Some(node) => {
+                (*inode).i_op = &InodeOps::<T>::FILE;
+                (*inode).__bindgen_anon_3.i_fop = file::file_operations::<T>();
+                (*inode).i_private = node.into_foreign();
+            }
+            None => {
+                (*inode).i_op = &InodeOps::<T>::DIR;
+                (*inode).__bindgen_anon_3.i_fop = &bindings::simple_dir_operations;
+                // A directory starts with two links: its name and its ".".
+                bindings::inc_nlink(inode);
+            }
+        }
+    }
+    Ok(inode)
+}
+
+/// Creates the root directory of a new superblock.
+pub(super) fn new_root<T: FileSystem>(sb: &SuperBlock<T>) -> Result<*mut bindings::inode> {
+    // SAFETY: `nop_mnt_idmap` is static; a null `dir` is allowed for the root.
+    unsafe {
+        new_inode(
+            sb,
+            &raw mut bindings::nop_mnt_idmap,
+            ptr::null(),
+            (bindings::S_IFDIR | 0o755) as _,
+        )
+    }
+}
+
+/// Creates an inode for a new name `dentry` in `dir` and pins the dentry, as libfs does.
+///
+/// # Safety
+///
+/// Called from a directory operation of `T` with valid arguments, `dir` locked.
+unsafe fn make_node<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+) -> Result {
+    // SAFETY: `dir` is a directory inode of `T` (function safety requirement).
+    let sb = unsafe { Inode::<T>::from_raw(dir) }.super_block();
+    // SAFETY: The arguments are valid (function safety requirement).
+    let inode = unsafe { new_inode(sb, idmap, dir, mode)? };
+    // SAFETY: `inode`, `dir` and `dentry` are valid; on failure `iput` evicts the new inode.
+    unsafe {
+        let ret = bindings::security_inode_init_security(
+            inode,
+            dir,
+            &raw const (*dentry).__bindgen_anon_1.d_name,
+            None,
+            ptr::null_mut(),
+        );
+        if let Err(e) = to_result(ret) {
+            bindings::iput(inode);
+            return Err(e);
+        }
+        bindings::d_make_persistent(dentry, inode);
+        bindings::inode_set_mtime_to_ts(dir, bindings::inode_set_ctime_current(dir));
+    }
+    Ok(())
+}
+
+/// `inode_operations->create`: a new regular file (from `open(O_CREAT)`).
+///
+/// # Safety
+///
+/// Called by the VFS with valid arguments and `dir` locked.
+unsafe extern "C" fn create<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+) -> c_int {
+    let mode = mode | bindings::S_IFREG as bindings::umode_t;
+    // SAFETY: The arguments come from the VFS (function safety requirement).
+    from_result(|| unsafe { make_node::<T>(idmap, dir, dentry, mode) }.map(|()| 0))
+}
+
+/// `inode_operations->mkdir`.
+///
+/// # Safety
+///
+/// Called by the VFS with valid arguments and `dir` locked.
+unsafe extern "C" fn mkdir<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+) -> *mut bindings::dentry {
+    let mode = mode | bindings::S_IFDIR as bindings::umode_t;
+    // SAFETY: The arguments come from the VFS (function safety requirement).
+    match unsafe { make_node::<T>(idmap, dir, dentry, mode) } {
+        // SAFETY: `dir` is valid and locked; the new directory's ".." links to it.
+        Ok(()) => unsafe {
+            bindings::inc_nlink(dir);
+            ptr::null_mut()
+        },
+        Err(e) => e.to_ptr(),
+    }
+}
+
+/// Tells `T` that the regular file `inode` (if it is one) lost its name.
+///
+/// # Safety
+///
+/// `inode` must be null or a valid inode of `T`.
+unsafe fn name_removed<T: FileSystem>(inode: *mut bindings::inode) {
+    if inode.is_null() {
+        return;
+    }
+    // SAFETY: `inode` is a valid inode of `T` (function safety requirement).
+    if let Some(node) = unsafe { Inode::<T>::from_raw(inode) }.node() {
+        T::name_removed(&node);
+    }
+}
+
+/// `inode_operations->unlink`: libfs's unlink, then `EPOLLHUP` for the file's pollers.
+///
+/// # Safety
+///
+/// Called by the VFS with valid arguments, `dir` and the victim locked.
+unsafe extern "C" fn unlink<T: FileSystem>(
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+) -> c_int {
+    // SAFETY: `dentry` is a positive dentry of `T`; the VFS holds a reference to its inode.
+    let inode = unsafe { (*dentry).d_inode };
+    // SAFETY: The arguments are valid (function safety requirement).
+    let ret = unsafe { bindings::simple_unlink(dir, dentry) };
+    if ret == 0 {
+        // SAFETY: `inode` is valid (see above).
+        unsafe { name_removed::<T>(inode) };
+    }
+    ret
+}
+
+/// `inode_operations->rename`: libfs's rename; only `RENAME_NOREPLACE` is supported.
+///
+/// # Safety
+///
+/// Called by the VFS with valid arguments and the directories and victims locked.
+unsafe extern "C" fn rename<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    old_dir: *mut bindings::inode,
+    old_dentry: *mut bindings::dentry,
+    new_dir: *mut bindings::inode,
+    new_dentry: *mut bindings::dentry,
+    flags: c_uint,
+) -> c_int {
+    if flags & !bindings::RENAME_NOREPLACE != 0 {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: `new_dentry` is valid; a positive one is the victim, locked by the VFS.
+    let victim = unsafe { (*new_dentry).d_inode };
+    // SAFETY: The arguments are valid (function safety requirement).
+    let ret = unsafe {
+        bindings::simple_rename(idmap, old_dir, old_dentry, new_dir, new_dentry, flags)
+    };
+    if ret == 0 {
+        // SAFETY: `victim` is null or a valid inode of `T` the VFS holds a reference to.
+        unsafe { name_removed::<T>(victim) };
+    }
+    ret
+}
+
+/// `inode_operations->setattr` of a regular file: a size change is charged to `T` first and
+/// wakes pollers after.
+///
+/// # Safety
+///
+/// Called by the VFS with valid arguments and the inode locked.
+unsafe extern "C" fn setattr<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    attr: *mut bindings::iattr,
+) -> c_int {
+    from_result(|| {
+        // SAFETY: `dentry` is a positive dentry of a regular file of `T`.
+        let inode = unsafe { Inode::<T>::from_raw((*dentry).d_inode) };
+        let node = inode.node().ok_or(EINVAL)?;
+        let sb = inode.super_block();
+        // SAFETY: The arguments are valid (function safety requirement).
+        to_result(unsafe { bindings::setattr_prepare(idmap, dentry, attr) })?;
+        // SAFETY: `attr` is valid.
+        let (valid, new_size) = unsafe { ((*attr).ia_valid, (*attr).ia_size) };
+        let resize = valid & bindings::ATTR_SIZE != 0 && new_size != inode.size();
+        if resize {
+            T::charge_size(sb, &node, new_size)?;
+        }
+        // SAFETY: The arguments are valid; `simple_setattr` does `truncate_setsize`.
+        let ret = to_result(unsafe { bindings::simple_setattr(idmap, dentry, attr) });
+        if resize {
+            // Settling to the size the file now has only ever releases a charge.
+            let _ = T::charge_size(sb, &node, inode.size());
+            if ret.is_ok() {
+                T::contents_changed(&node);
+            }
+        }
+        ret.map(|()| 0)
+    })
+}
+
+/// `super_operations->evict_inode`: drops the page cache, then `T`'s state of the inode.
+///
+/// # Safety
+///
+/// Called by the VFS, once, with an inode of `T` that has no users left.
+pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings::inode) {
+    // SAFETY: `inode` is valid and being evicted by us alone.
+    let private = unsafe {
+        bindings::truncate_inode_pages_final(&raw mut (*inode).i_data);
+        bindings::clear_inode(inode);
+        ptr::replace(&raw mut (*inode).i_private, ptr::null_mut())
+    };
+    // SAFETY: A non-null `i_private` is the `Arc<T::Node>` stored at creation, taken back once.
+    let node = (!private.is_null())
+        .then(|| unsafe { <Arc<T::Node> as ForeignOwnable>::from_foreign(private) });
+    // SAFETY: The superblock outlives its inodes.
+    let sb = unsafe { SuperBlock::<T>::from_raw((*inode).i_sb) };
+    T::evict(sb, node);
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A small VFS glue layer for a RAM filesystem built on libfs.
+//!
+//! Linux 7.3's `kernel` crate has no filesystem abstraction, so this module provides one, sized
+//! to what locustfs needs: safe types over `struct super_block`, `struct inode`,
+//! `struct dentry` and `struct fs_context`, and the C operation tables whose `extern "C"`
+//! trampolines call a [`FileSystem`] implementation. It is the only part of locustfs that uses
+//! `bindings::`; everything above it is safe Rust.
+//!
+//! The kernel's own machinery does the work wherever it can: the new mount API
+//! (`get_tree_nodev`), the page cache with `ram_aops`, `generic_perform_write`,
+//! `generic_file_read_iter`, `generic_file_llseek`, `filemap_splice_read`, and libfs's
+//! `simple_*` directory operations.
+//!
+//! C headers: [`include/linux/fs.h`], [`include/linux/fs_context.h`].
+//!
+//! [`include/linux/fs.h`]: srctree/include/linux/fs.h
+//! [`include/linux/fs_context.h`]: srctree/include/linux/fs_context.h
+
+pub(crate) mod bindings;
+mod context;
+mod dentry;
+mod file;
+mod inode;
+mod registration;
+mod super_block;
+
+use kernel::{
+    fs::File,
+    prelude::*,
+    seq_file::SeqFile,
+    sync::{
+        poll::PollTable,
+        Arc, //
+    },
+    types::ForeignOwnable, //
+};
+
+pub(crate) use context::ParamError;
+pub(crate) use dentry::{
+    Dentry,
+    NameLock, //
+};
+pub(crate) use file::file_pos;
+pub(crate) use inode::Inode;
+pub(crate) use registration::{
+    FsType,
+    Registration, //
+};
+pub(crate) use super_block::{
+    StatFs,
+    SuperBlock, //
+};
+
+/// Poll bits, as `__poll_t` values.
+pub(crate) mod poll_bits {
+    use super::bindings;
+
+    /// There is data to read.
+    pub(crate) const EPOLLIN: u32 = bindings::LOCUSTFS_EPOLLIN;
+    /// Normal data may be read.
+    pub(crate) const EPOLLRDNORM: u32 = bindings::LOCUSTFS_EPOLLRDNORM;
+    /// Writing is possible.
+    pub(crate) const EPOLLOUT: u32 = bindings::LOCUSTFS_EPOLLOUT;
+    /// Normal data may be written.
+    pub(crate) const EPOLLWRNORM: u32 = bindings::LOCUSTFS_EPOLLWRNORM;
+    /// Hang up.
+    pub(crate) const EPOLLHUP: u32 = bindings::LOCUSTFS_EPOLLHUP;
+}
+
+/// The largest file size the page cache supports (`MAX_LFS_FILESIZE`).
+pub(crate) const MAX_LFS_FILESIZE: i64 = bindings::LOCUSTFS_MAX_LFS_FILESIZE;
+
+/// Total RAM in bytes, as `si_meminfo()` reports it.
+pub(crate) fn total_ram_bytes() -> u64 {
+    let mut info = core::mem::MaybeUninit::<bindings::sysinfo>::zeroed();
+    // SAFETY: `info` is valid for writes of a `struct sysinfo`.
+    unsafe { bindings::si_meminfo(info.as_mut_ptr()) };
+    // SAFETY: `si_meminfo` initialised the fields read here, and zeroed memory is a valid
+    // `struct sysinfo` for the rest.
+    let info = unsafe { info.assume_init() };
+    (info.totalram as u64).saturating_mul(u64::from(info.mem_unit))
+}
+
+/// Attributes the glue layer applies to a superblock and its root directory.
+pub(crate) struct SuperParams {
+    /// Largest file size (`s_maxbytes`).
+    pub(crate) max_bytes: i64,
+    /// Root directory permission bits (`S_IALLUGO` part of `i_mode`).
+    pub(crate) root_mode: u16,
+    /// Root directory owner.
+    pub(crate) root_uid: u32,
+    /// Root directory group.
+    pub(crate) root_gid: u32,
+}
+
+/// A RAM filesystem whose regular files carry a [`FileSystem::Node`] and whose open files
+/// carry a [`FileSystem::OpenFile`].
+///
+/// Directories are libfs directories; regular files live in the page cache. The glue layer calls
+/// these methods from the matching C operations, with the locks documented on each.
+pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
+    /// The filesystem type's name, as `mount -t` takes it.
+    const NAME: &'static CStr;
+
+    /// The superblock magic number reported by `statfs`.
+    const MAGIC: u32;
+
+    /// Mount options while a `fs_context` is being configured.
+    type Options: Send;
+
+    /// Per-superblock state, owned by the superblock.
+    type SbInfo: Send + Sync;
+
+    /// Per-regular-file state, owned (one reference) by the inode until it is evicted.
+    type Node: Send + Sync;
+
+    /// Per-open-file state, owned by `file->private_data` from `->open` to `->release`.
+    type OpenFile: ForeignOwnable + Send + Sync;
+
+    /// Returns the options a new context starts from: the defaults for a new mount, the
+    /// current ones (`current` is the superblock) for a remount.
+    fn new_options(current: Option<&SuperBlock<Self>>) -> Result<Self::Options>;
+
+    /// Applies one mount parameter; `value` is `None` for a flag.
+    fn parse_param(
+        opts: &mut Self::Options,
+        key: &CStr,
+        value: Option<&CStr>,
+    ) -> Result<(), ParamError>;
+
+    /// Creates the state of a new superblock from its options.
+    fn new_sb_info(opts: &Self::Options) -> Result<(Self::SbInfo, SuperParams)>;
+
+    /// Applies new options to a mounted superblock (`mount -o remount`).
+    fn reconfigure(sb: &SuperBlock<Self>, opts: &Self::Options) -> Result<SuperParams>;
+
+    /// Writes the non-default options for `/proc/mounts`, each as `,name=value`.
+    fn show_options(sb: &SuperBlock<Self>, m: &SeqFile);
+
+    /// Fills in the block and inode counts of `statfs`.
+    fn statfs(sb: &SuperBlock<Self>, st: &mut StatFs<'_>);
+
+    /// Accounts a new inode (file or directory) against the superblock's limits.
+    fn reserve_inode(sb: &SuperBlock<Self>) -> Result;
+
+    /// Creates the state of a new regular file.
+    fn new_node(sb: &SuperBlock<Self>) -> Result<Arc<Self::Node>>;
+
+    /// Called when an inode is evicted, with the state of a regular file (`None` for a
+    /// directory); returns what [`FileSystem::reserve_inode`] took.
+    fn evict(sb: &SuperBlock<Self>, node: Option<Arc<Self::Node>>);
+
+    /// Charges a regular file's new size against the limits. Called with the inode locked,
+    /// before a write or truncate sets `i_size` to `size`, and again afterwards with the size
+    /// the file actually has.
+    fn charge_size(sb: &SuperBlock<Self>, node: &Self::Node, size: i64) -> Result;
+
+    /// Called after a write or truncate changed the file's contents or size.
+    fn contents_changed(node: &Self::Node);
+
+    /// Called after a regular file's name was removed by `unlink` or by a rename over it.
+    fn name_removed(node: &Self::Node);
+
+    /// `->open` of a regular file.
+    fn open(inode: &Inode<Self>, node: &Self::Node, file: &File) -> Result<Self::OpenFile>;
+
+    /// `->release` of a regular file: called by `__fput()` after `eventpoll_release()`.
+    fn release(
+        node: &Self::Node,
+        dentry: &Dentry<Self>,
+        file: &File,
+        open_file: Self::OpenFile,
+    );
+
+    /// `->poll` of a regular file: returns the ready mask.
+    fn poll(
+        inode: &Inode<Self>,
+        node: &Self::Node,
+        file: &File,
+        open_file: <Self::OpenFile as ForeignOwnable>::Borrowed<'_>,
+        table: &PollTable<'_>,
+    ) -> u32;
+}

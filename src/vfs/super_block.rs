@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Superblocks: `fill_super`, `kill_sb` and the superblock operations.
+//!
+//! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
+
+use super::{
+    bindings,
+    context,
+    inode::{
+        self,
+        Inode, //
+    },
+    FileSystem,
+    SuperParams, //
+};
+use core::{
+    ffi::c_int,
+    marker::PhantomData,
+    ptr, //
+};
+use kernel::{
+    error::from_result,
+    page::PAGE_SIZE,
+    prelude::*,
+    seq_file::SeqFile,
+    types::{
+        ForeignOwnable,
+        Opaque, //
+    }, //
+};
+
+/// A superblock of filesystem `T`.
+///
+/// # Invariants
+///
+/// The superblock was set up by [`fill_super::<T>`]: `s_fs_info` holds a `KBox<T::SbInfo>`
+/// until `kill_sb` frees it after every inode has been evicted.
+#[repr(transparent)]
+pub(crate) struct SuperBlock<T: FileSystem>(Opaque<bindings::super_block>, PhantomData<T>);
+
+impl<T: FileSystem> SuperBlock<T> {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a superblock of `T` set up by [`fill_super::<T>`] (or being set up,
+    /// with `s_fs_info` already attached) that stays alive for `'a`.
+    pub(super) unsafe fn from_raw<'a>(ptr: *mut bindings::super_block) -> &'a Self {
+        // SAFETY: `Self` is a transparent wrapper of the C struct; the caller guarantees the
+        // pointer is valid for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Returns the raw pointer.
+    pub(super) fn as_ptr(&self) -> *mut bindings::super_block {
+        self.0.get()
+    }
+
+    /// Returns the filesystem's state of this superblock.
+    pub(crate) fn info(&self) -> &T::SbInfo {
+        // SAFETY: `s_fs_info` holds a `KBox<T::SbInfo>` for as long as `self` lives (type
+        // invariant).
+        unsafe { <KBox<T::SbInfo> as ForeignOwnable>::borrow((*self.as_ptr()).s_fs_info) }
+    }
+
+    /// Applies limits and root attributes (at mount and remount).
+    pub(super) fn apply(&self, params: &SuperParams) {
+        let sb = self.as_ptr();
+        // SAFETY: The caller is `fill_super` or `reconfigure`, which the VFS serialises with
+        // `s_umount` held for writing; `s_maxbytes` is only read by I/O paths as a limit.
+        unsafe { (*sb).s_maxbytes = params.max_bytes };
+        // SAFETY: A set-up superblock has a root dentry with a directory inode of `T`.
+        let root = unsafe { Inode::<T>::from_raw((*(*sb).s_root).d_inode) };
+        root.set_owner_and_mode(params.root_uid, params.root_gid, params.root_mode);
+    }
+}
+
+/// A `struct kstatfs` being filled in by `->statfs`.
+///
+/// # Invariants
+///
+/// Wraps a valid `kstatfs` that `simple_statfs` has already initialised.
+pub(crate) struct StatFs<'a>(&'a mut bindings::kstatfs);
+
+impl StatFs<'_> {
+    /// Sets the total and free block counts, in units of [`PAGE_SIZE`].
+    pub(crate) fn set_blocks(&mut self, total: u64, free: u64) {
+        self.0.f_blocks = total;
+        self.0.f_bfree = free;
+        self.0.f_bavail = free;
+    }
+
+    /// Sets the total and free inode counts.
+    pub(crate) fn set_files(&mut self, total: u64, free: u64) {
+        self.0.f_files = total;
+        self.0.f_ffree = free;
+    }
+}
+
+/// `get_tree_nodev()`'s callback: sets up a new superblock and its root directory.
+///
+/// # Safety
+///
+/// Called by the VFS with a new superblock of `T` and the context set up by
+/// `context::init_fs_context::<T>`.
+pub(super) unsafe extern "C" fn fill_super<T: FileSystem>(
+    sb: *mut bindings::super_block,
+    fc: *mut bindings::fs_context,
+) -> c_int {
+    from_result(|| {
+        // SAFETY: `fc` is the context of this mount (function safety requirement).
+        let opts = unsafe { context::context_options::<T>(fc) };
+        let (info, params) = T::new_sb_info(opts)?;
+        let info = KBox::new(info, GFP_KERNEL)?;
+        // SAFETY: `sb` is new and owned by this call; `kill_sb` frees `s_fs_info` even if the
+        // rest of this function fails.
+        unsafe {
+            (*sb).s_blocksize = PAGE_SIZE as _;
+            (*sb).s_blocksize_bits = PAGE_SIZE.trailing_zeros() as _;
+            (*sb).s_magic = T::MAGIC as _;
+            (*sb).s_op = &SuperOps::<T>::OPS;
+            (*sb).s_d_flags = bindings::LOCUSTFS_DCACHE_DONTCACHE;
+            (*sb).s_time_gran = 1;
+            (*sb).s_fs_info = info.into_foreign();
+        }
+        // SAFETY: `s_fs_info` is attached, so `sb` is a superblock of `T` for `inode`.
+        let sb_ref = unsafe { SuperBlock::<T>::from_raw(sb) };
+        let root = inode::new_root::<T>(sb_ref)?;
+        // SAFETY: `root` is a new inode of `sb`; `d_make_root` consumes it even on failure.
+        let dentry = unsafe { bindings::d_make_root(root) };
+        if dentry.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `sb` is owned by this call.
+        unsafe { (*sb).s_root = dentry };
+        sb_ref.apply(&params);
+        Ok(0)
+    })
+}
+
+/// `file_system_type->kill_sb`: tears the superblock down, then frees its state.
+///
+/// # Safety
+///
+/// Called by the VFS, once, with a superblock of `T` (possibly one whose `fill_super` failed).
+pub(super) unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
+    // SAFETY: `sb` is valid; `kill_anon_super` evicts every inode (which still uses
+    // `s_fs_info`) and releases the anonymous device.
+    unsafe { bindings::kill_anon_super(sb) };
+    // SAFETY: The superblock structure itself is still valid here.
+    let info = unsafe { ptr::replace(&raw mut (*sb).s_fs_info, ptr::null_mut()) };
+    if !info.is_null() {
+        // SAFETY: A non-null `s_fs_info` is the `KBox<T::SbInfo>` from `fill_super`, and no
+        // inode is left to use it.
+        drop(unsafe { <KBox<T::SbInfo> as ForeignOwnable>::from_foreign(info) });
+    }
+}
+
+/// The superblock operations of `T`.
+struct SuperOps<T>(PhantomData<T>);
+
+impl<T: FileSystem> SuperOps<T> {
+    const OPS: bindings::super_operations = bindings::super_operations {
+        statfs: Some(statfs::<T>),
+        drop_inode: Some(bindings::inode_just_drop),
+        evict_inode: Some(inode::evict_inode::<T>),
+        show_options: Some(show_options::<T>),
+        // SAFETY: All-zero is a valid `super_operations` (every operation absent).
+        ..unsafe { core::mem::zeroed() }
+    };
+}
+
+/// `super_operations->statfs`: libfs's answer plus `T`'s block and inode counts.
+///
+/// # Safety
+///
+/// Called by the VFS with a dentry of a `T` superblock and a valid `kstatfs`.
+unsafe extern "C" fn statfs<T: FileSystem>(
+    dentry: *mut bindings::dentry,
+    buf: *mut kernel::bindings::kstatfs,
+) -> c_int {
+    from_result(|| {
+        // SAFETY: The arguments are valid (function safety requirement).
+        kernel::error::to_result(unsafe { bindings::simple_statfs(dentry, buf) })?;
+        // SAFETY: `dentry` belongs to a live superblock of `T`.
+        let sb = unsafe { SuperBlock::<T>::from_raw((*dentry).d_sb) };
+        // INVARIANT: `simple_statfs` initialised `buf`, which is valid and ours for this call.
+        // The kernel crate binds `kstatfs` opaquely; the module's bindings have its fields.
+        T::statfs(sb, &mut StatFs(unsafe { &mut *buf.cast::<bindings::kstatfs>() }));
+        Ok(0)
+    })
+}
+
+/// `super_operations->show_options`: the non-default options for `/proc/mounts`.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid `seq_file` and the root dentry of a `T` superblock.
+unsafe extern "C" fn show_options<T: FileSystem>(
+    m: *mut bindings::seq_file,
+    root: *mut bindings::dentry,
+) -> c_int {
+    // SAFETY: The arguments are valid for this call (function safety requirement).
+    let (m, sb) = unsafe { (SeqFile::from_raw(m), SuperBlock::<T>::from_raw((*root).d_sb)) };
+    T::show_options(sb, m);
+    0
+}
