@@ -57,9 +57,9 @@ impl<T: FileSystem> ContextOps<T> {
 /// freed, and the caller must have exclusive access to it (the VFS holds `uapi_mutex` or owns
 /// the context) for `'a`.
 unsafe fn options<'a, T: FileSystem>(fc: *mut bindings::fs_context) -> &'a mut T::Options {
-    // SAFETY: By the safety requirements `s_fs_info` holds a `KBox<T::Options>` set by
+    // SAFETY: By the safety requirements `fs_private` holds a `KBox<T::Options>` set by
     // `init_fs_context` and the caller has exclusive access.
-    unsafe { <KBox<T::Options> as ForeignOwnable>::borrow_mut((*fc).s_fs_info) }
+    unsafe { <KBox<T::Options> as ForeignOwnable>::borrow_mut((*fc).fs_private) }
 }
 
 /// `file_system_type->init_fs_context`: attaches options and operations to a new context.
@@ -85,7 +85,7 @@ pub(super) unsafe extern "C" fn init_fs_context<T: FileSystem>(
         let opts = KBox::new(T::new_options(current)?, GFP_KERNEL)?;
         // SAFETY: `fc` is valid and being initialised by us alone; `free` releases the options.
         unsafe {
-            (*fc).s_fs_info = opts.into_foreign();
+            (*fc).fs_private = opts.into_foreign();
             (*fc).ops = &ContextOps::<T>::OPS;
         }
         Ok(0)
@@ -99,9 +99,9 @@ pub(super) unsafe extern "C" fn init_fs_context<T: FileSystem>(
 /// Called by the VFS with a context set up by [`init_fs_context::<T>`], once.
 unsafe extern "C" fn free<T: FileSystem>(fc: *mut bindings::fs_context) {
     // SAFETY: `fc` is valid (function safety requirement).
-    let ptr = unsafe { (*fc).s_fs_info };
+    let ptr = unsafe { (*fc).fs_private };
     if !ptr.is_null() {
-        // SAFETY: A non-null `s_fs_info` is the `KBox<T::Options>` from `init_fs_context`,
+        // SAFETY: A non-null `fs_private` is the `KBox<T::Options>` from `init_fs_context`,
         // freed only here.
         drop(unsafe { <KBox<T::Options> as ForeignOwnable>::from_foreign(ptr) });
     }
