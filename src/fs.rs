@@ -29,6 +29,7 @@ use crate::{
 use kernel::{
     fs::File,
     new_spinlock,
+    page::PAGE_SIZE, //
     prelude::*,
     seq_file::SeqFile,
     seq_print,
@@ -38,7 +39,6 @@ use kernel::{
         ArcBorrow,
         SpinLock, //
     },
-    page::PAGE_SIZE, //
 };
 
 /// The locustfs filesystem type.
@@ -115,7 +115,11 @@ impl FileSystem for Locustfs {
     fn reconfigure(sb: &SuperBlock<Self>, opts: &Options) -> Result<SuperParams> {
         let mut inner = sb.info().inner.lock();
         if opts.size < inner.usage.bytes {
-            pr_warn!("size={} is below the {} bytes in use\n", opts.size, inner.usage.bytes);
+            pr_warn!(
+                "size={} is below the {} bytes in use\n",
+                opts.size,
+                inner.usage.bytes
+            );
             return Err(EINVAL);
         }
         if opts.max_files < inner.usage.files() {
@@ -133,7 +137,10 @@ impl FileSystem for Locustfs {
     fn show_options(sb: &SuperBlock<Self>, m: &SeqFile) {
         let mut shown = ShowOptions(m);
         // Writing to a seq_file cannot fail: on overflow the VFS retries with a larger buffer.
-        let _ = sb.info().options().write_changes(&default_options(), &mut shown);
+        let _ = sb
+            .info()
+            .options()
+            .write_changes(&default_options(), &mut shown);
     }
 
     fn statfs(sb: &SuperBlock<Self>, st: &mut StatFs<'_>) {

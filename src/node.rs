@@ -142,10 +142,7 @@ impl Node {
     /// If this was the last one and the file has a name, unhashes the name (under the state
     /// lock, so that an opener that sees the file dead can no longer find it) and returns
     /// `true`: the caller then removes the name.
-    pub(crate) fn close_last<T: FileSystem>(
-        &self,
-        name: Option<&NameLock<'_, T>>,
-    ) -> bool {
+    pub(crate) fn close_last<T: FileSystem>(&self, name: Option<&NameLock<'_, T>>) -> bool {
         let mut state = self.state.lock();
         state.opens -= 1;
         match name {

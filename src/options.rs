@@ -156,7 +156,10 @@ mod tests {
         assert_eq!(parse_size(b"2g"), Ok(2 << 30));
         assert_eq!(parse_size(b"k"), Err(ParamError::BadValue));
         assert_eq!(parse_size(b"12x"), Err(ParamError::BadValue));
-        assert_eq!(parse_size(b"99999999999999999999"), Err(ParamError::BadValue));
+        assert_eq!(
+            parse_size(b"99999999999999999999"),
+            Err(ParamError::BadValue)
+        );
         assert_eq!(parse_size(b"17179869184g"), Err(ParamError::BadValue));
     }
 
@@ -212,7 +215,10 @@ mod tests {
     impl fmt::Write for ShowBuf {
         fn write_str(&mut self, s: &str) -> fmt::Result {
             let end = self.len + s.len();
-            self.buf.get_mut(self.len..end).ok_or(fmt::Error)?.copy_from_slice(s.as_bytes());
+            self.buf
+                .get_mut(self.len..end)
+                .ok_or(fmt::Error)?
+                .copy_from_slice(s.as_bytes());
             self.len = end;
             Ok(())
         }

@@ -77,7 +77,10 @@ impl DebugFiles {
         ];
         let mut files = KVec::with_capacity(counters.len(), GFP_KERNEL)?;
         for (name, counter) in counters {
-            files.push(KBox::pin_init(dir.read_only_file(name, counter), GFP_KERNEL)?, GFP_KERNEL)?;
+            files.push(
+                KBox::pin_init(dir.read_only_file(name, counter), GFP_KERNEL)?,
+                GFP_KERNEL,
+            )?;
         }
         Ok(Self {
             _files: files,

@@ -20,6 +20,11 @@
     unreachable_pub,
     unsafe_op_in_unsafe_fn,
     clippy::all,
+    clippy::as_underscore,
+    clippy::cast_lossless,
+    clippy::ptr_as_ptr,
+    clippy::ptr_cast_constness,
+    clippy::ref_as_ptr,
     clippy::undocumented_unsafe_blocks
 )]
 

@@ -73,8 +73,8 @@ pub(super) unsafe extern "C" fn init_fs_context<T: FileSystem>(
     let fc = fc.cast::<bindings::fs_context>();
     from_result(|| {
         // SAFETY: `fc` is valid (function safety requirement).
-        let reconfigure = unsafe { (*fc).purpose() }
-            == bindings::fs_context_purpose_FS_CONTEXT_FOR_RECONFIGURE;
+        let reconfigure =
+            unsafe { (*fc).purpose() } == bindings::fs_context_purpose_FS_CONTEXT_FOR_RECONFIGURE;
         let current = if reconfigure {
             // SAFETY: A reconfiguration context holds a reference to the mounted root, whose
             // superblock is one of `T` (this context's type), set up by `fill_super`.
@@ -122,13 +122,14 @@ unsafe extern "C" fn parse_param<T: FileSystem>(
     // SAFETY: `param` is valid and its key a NUL-terminated string (function safety
     // requirement).
     let key = unsafe { CStr::from_char_ptr((*param).key) };
-    // SAFETY: `param` is valid; for a string parameter the `string` member is the active one
-    // and NUL-terminated.
+    // SAFETY: `param` is valid (function safety requirement).
     let value = match unsafe { (*param).type_() } {
         bindings::fs_value_type_fs_value_is_flag => Ok(None),
-        bindings::fs_value_type_fs_value_is_string => {
-            Ok(Some(unsafe { CStr::from_char_ptr((*param).__bindgen_anon_1.string) }))
-        }
+        // SAFETY: For a string parameter the `string` member is the active one, and it is
+        // NUL-terminated.
+        bindings::fs_value_type_fs_value_is_string => Ok(Some(unsafe {
+            CStr::from_char_ptr((*param).__bindgen_anon_1.string)
+        })),
         _ => Err(ParamError::BadValue),
     };
     // SAFETY: `fc` is a context of `T` and the VFS serialises parameter parsing.

@@ -111,7 +111,12 @@ unsafe extern "C" fn release<T: FileSystem>(
     let dentry = unsafe { Dentry::<T>::from_raw((*file).__bindgen_anon_1.f_path.dentry) };
     if let Some(node) = inode.node() {
         // SAFETY: `file` is valid for the duration of this call.
-        T::release(&node, dentry, unsafe { File::from_raw_file(file) }, open_file);
+        T::release(
+            &node,
+            dentry,
+            unsafe { File::from_raw_file(file) },
+            open_file,
+        );
     }
     0
 }
@@ -136,7 +141,13 @@ unsafe extern "C" fn poll<T: FileSystem>(
     // SAFETY: `table` is null or valid for the duration of this call.
     let table = unsafe { PollTable::from_raw(table) };
     // SAFETY: `file` is valid for the duration of this call.
-    T::poll(inode, &node, unsafe { File::from_raw_file(file) }, open_file, &table)
+    T::poll(
+        inode,
+        &node,
+        unsafe { File::from_raw_file(file) },
+        open_file,
+        &table,
+    )
 }
 
 /// `file_operations->write_iter`: `generic_perform_write` with the size charged to `T`

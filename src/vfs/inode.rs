@@ -189,7 +189,7 @@ pub(super) fn new_root<T: FileSystem>(sb: &SuperBlock<T>) -> Result<*mut binding
             sb,
             &raw mut bindings::nop_mnt_idmap,
             ptr::null(),
-            (bindings::S_IFDIR | 0o755) as _,
+            (bindings::S_IFDIR | 0o755) as bindings::umode_t,
         )
     }
 }
@@ -321,9 +321,8 @@ unsafe extern "C" fn rename<T: FileSystem>(
     // SAFETY: `new_dentry` is valid; a positive one is the victim, locked by the VFS.
     let victim = unsafe { (*new_dentry).d_inode };
     // SAFETY: The arguments are valid (function safety requirement).
-    let ret = unsafe {
-        bindings::simple_rename(idmap, old_dir, old_dentry, new_dir, new_dentry, flags)
-    };
+    let ret =
+        unsafe { bindings::simple_rename(idmap, old_dir, old_dentry, new_dir, new_dentry, flags) };
     if ret == 0 {
         // SAFETY: `victim` is null or a valid inode of `T` the VFS holds a reference to.
         unsafe { name_removed::<T>(victim) };

@@ -167,12 +167,7 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn open(inode: &Inode<Self>, node: &Self::Node, file: &File) -> Result<Self::OpenFile>;
 
     /// `->release` of a regular file: called by `__fput()` after `eventpoll_release()`.
-    fn release(
-        node: &Self::Node,
-        dentry: &Dentry<Self>,
-        file: &File,
-        open_file: Self::OpenFile,
-    );
+    fn release(node: &Self::Node, dentry: &Dentry<Self>, file: &File, open_file: Self::OpenFile);
 
     /// `->poll` of a regular file: returns the ready mask.
     fn poll(

@@ -15,12 +15,15 @@ use super::{
     SuperParams, //
 };
 use core::{
-    ffi::c_int,
     marker::PhantomData,
     ptr, //
 };
 use kernel::{
     error::from_result,
+    ffi::{
+        c_int,
+        c_ulong, //
+    },
     page::PAGE_SIZE,
     prelude::*,
     seq_file::SeqFile,
@@ -116,9 +119,9 @@ pub(super) unsafe extern "C" fn fill_super<T: FileSystem>(
         // SAFETY: `sb` is new and owned by this call; `kill_sb` frees `s_fs_info` even if the
         // rest of this function fails.
         unsafe {
-            (*sb).s_blocksize = PAGE_SIZE as _;
-            (*sb).s_blocksize_bits = PAGE_SIZE.trailing_zeros() as _;
-            (*sb).s_magic = T::MAGIC as _;
+            (*sb).s_blocksize = PAGE_SIZE as c_ulong;
+            (*sb).s_blocksize_bits = PAGE_SIZE.trailing_zeros() as u8;
+            (*sb).s_magic = T::MAGIC as c_ulong;
             (*sb).s_op = &SuperOps::<T>::OPS;
             (*sb).s_d_flags = bindings::LOCUSTFS_DCACHE_DONTCACHE;
             (*sb).s_time_gran = 1;
@@ -185,9 +188,11 @@ unsafe extern "C" fn statfs<T: FileSystem>(
         kernel::error::to_result(unsafe { bindings::simple_statfs(dentry, buf) })?;
         // SAFETY: `dentry` belongs to a live superblock of `T`.
         let sb = unsafe { SuperBlock::<T>::from_raw((*dentry).d_sb) };
-        // INVARIANT: `simple_statfs` initialised `buf`, which is valid and ours for this call.
         // The kernel crate binds `kstatfs` opaquely; the module's bindings have its fields.
-        T::statfs(sb, &mut StatFs(unsafe { &mut *buf.cast::<bindings::kstatfs>() }));
+        // SAFETY: `buf` is valid and ours for this call.
+        let buf = unsafe { &mut *buf.cast::<bindings::kstatfs>() };
+        // INVARIANT: `simple_statfs` initialised `buf`.
+        T::statfs(sb, &mut StatFs(buf));
         Ok(0)
     })
 }
@@ -202,7 +207,12 @@ unsafe extern "C" fn show_options<T: FileSystem>(
     root: *mut bindings::dentry,
 ) -> c_int {
     // SAFETY: The arguments are valid for this call (function safety requirement).
-    let (m, sb) = unsafe { (SeqFile::from_raw(m), SuperBlock::<T>::from_raw((*root).d_sb)) };
+    let (m, sb) = unsafe {
+        (
+            SeqFile::from_raw(m),
+            SuperBlock::<T>::from_raw((*root).d_sb),
+        )
+    };
     T::show_options(sb, m);
     0
 }
