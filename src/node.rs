@@ -56,13 +56,18 @@ impl WaitQueue {
         table.register_wait(file, &self.cv);
     }
 
-    /// Wakes every waiter, and at most one `EPOLLEXCLUSIVE` waiter, as `wake_up_poll()` does.
+    /// Wakes every waiter, `EPOLLEXCLUSIVE` ones included.
     ///
-    /// The kernel crate's condition variable has no keyed wake-up, so the wake-up carries no
-    /// event mask: each woken poller re-reads the mask (`poll`, `select` and epoll all do) and
+    /// Readiness is per open file description (`EPOLLIN` depends on each one's position), so
+    /// waking only the first exclusive waiter, as `wake_up_poll()` does, could hand the
+    /// wake-up to a description that has nothing to read while a readable one sleeps on. Waking
+    /// all of them keeps `EPOLLEXCLUSIVE`'s promise (one or more waiters wake) and loses none.
+    ///
+    /// The kernel crate's `PollCondVar` has no keyed wake-up, so the wake-up carries no event
+    /// mask: each woken poller re-reads the mask (`poll`, `select` and epoll all do) and
     /// reports only events that are really there.
     fn wake(&self) {
-        self.cv.notify_one();
+        self.cv.notify_all();
     }
 }
 

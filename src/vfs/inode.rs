@@ -4,9 +4,13 @@
 //!
 //! Directories are libfs directories (`simple_lookup`, `simple_rmdir`, `simple_rename`,
 //! `simple_dir_operations`); regular files keep their data in the page cache with `ram_aops`,
-//! unevictable, as ramfs does. Operations left out of the tables get the VFS's own errors:
-//! `link`, `symlink` and `mknod` of special files fail with `EPERM`, `O_TMPFILE` with
-//! `EOPNOTSUPP`.
+//! unevictable, as ramfs does.
+//!
+//! A regular file exists only while it is open, so it is created only by `open(O_CREAT)`,
+//! through `atomic_open`, which creates and opens it in one step under the directory lock.
+//! `->create` is then reached only by `mknod(S_IFREG)` and refuses it with `EPERM`.
+//! Operations left out of the tables get the VFS's own errors: `link`, `symlink` and `mknod`
+//! of special files fail with `EPERM`, `O_TMPFILE` with `EOPNOTSUPP`.
 //!
 //! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
 
@@ -110,6 +114,7 @@ struct InodeOps<T>(PhantomData<T>);
 impl<T: FileSystem> InodeOps<T> {
     const DIR: bindings::inode_operations = bindings::inode_operations {
         create: Some(create::<T>),
+        atomic_open: Some(atomic_open::<T>),
         lookup: Some(bindings::simple_lookup),
         unlink: Some(unlink::<T>),
         mkdir: Some(mkdir::<T>),
@@ -228,20 +233,63 @@ unsafe fn make_node<T: FileSystem>(
     Ok(())
 }
 
-/// `inode_operations->create`: a new regular file (from `open(O_CREAT)`).
+/// `inode_operations->create`: only `mknod(S_IFREG)` gets here (`open(O_CREAT)` goes through
+/// [`atomic_open`]), and a file nobody has open cannot exist.
 ///
 /// # Safety
 ///
 /// Called by the VFS with valid arguments and `dir` locked.
 unsafe extern "C" fn create<T: FileSystem>(
-    idmap: *mut bindings::mnt_idmap,
+    _idmap: *mut bindings::mnt_idmap,
+    _dir: *mut bindings::inode,
+    _dentry: *mut bindings::dentry,
+    _mode: bindings::umode_t,
+) -> c_int {
+    EPERM.to_errno()
+}
+
+/// `inode_operations->atomic_open`: looks the name up and, for `O_CREAT` of a missing name,
+/// creates the file and opens it before the directory lock is released, so no one can see it
+/// with no opener.
+///
+/// # Safety
+///
+/// Called by `lookup_open()` with `dir` locked (exclusively for `O_CREAT`), a negative or
+/// in-lookup `dentry` of `dir`, and the file being opened.
+unsafe extern "C" fn atomic_open<T: FileSystem>(
     dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
+    file: *mut bindings::file,
+    open_flag: c_uint,
     mode: bindings::umode_t,
 ) -> c_int {
-    let mode = mode | bindings::S_IFREG as bindings::umode_t;
-    // SAFETY: The arguments come from the VFS (function safety requirement).
-    from_result(|| unsafe { make_node::<T>(idmap, dir, dentry, mode) }.map(|()| 0))
+    from_result(|| {
+        let mut found = ptr::null_mut();
+        // SAFETY: `dentry` is valid (function safety requirement).
+        if unsafe { bindings::d_in_lookup(dentry) } != 0 {
+            // SAFETY: `dentry` is in lookup in the locked `dir`, as `simple_lookup` needs.
+            found =
+                kernel::error::from_err_ptr(unsafe { bindings::simple_lookup(dir, dentry, 0) })?;
+        }
+        let dentry = if found.is_null() { dentry } else { found };
+        // SAFETY: `dentry` is valid.
+        let positive = unsafe { !(*dentry).d_inode.is_null() };
+        if open_flag & bindings::O_CREAT == 0 || positive {
+            // SAFETY: `file` is being opened; `found` is null or the dentry to use instead,
+            // whose reference `finish_no_open` takes over.
+            return to_result(unsafe { bindings::finish_no_open(file, found) }).map(|()| 0);
+        }
+        let mode = mode | bindings::S_IFREG as bindings::umode_t;
+        // SAFETY: `dir` is locked exclusively for `O_CREAT`; `dentry` is a negative child of
+        // it. The mount may not be idmapped (no `FS_ALLOW_IDMAP`), so its idmap is the nop one.
+        unsafe { make_node::<T>(&raw mut bindings::nop_mnt_idmap, dir, dentry, mode)? };
+        // SAFETY: `file` is being opened by us; `finish_open` calls `->open` on the new file.
+        unsafe {
+            (*file).f_mode |= bindings::LOCUSTFS_FMODE_CREATED;
+            to_result(bindings::finish_open(file, dentry, None))?;
+        }
+        Ok(0)
+    })
 }
 
 /// `inode_operations->mkdir`.
