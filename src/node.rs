@@ -46,9 +46,9 @@ impl WaitQueue {
     /// Creates a wait queue.
     fn new() -> Result<Arc<Self>> {
         let cv = PollCondVarBox::new(c"locustfs_wait_queue", static_lock_class!())?;
-        let queue = Arc::new(Self { cv }, GFP_KERNEL)?;
+        // Counted from here on: if the allocation below fails, dropping `Self` uncounts it.
         stats::LIVE_QUEUES.inc();
-        Ok(queue)
+        Ok(Arc::new(Self { cv }, GFP_KERNEL)?)
     }
 
     /// Adds the poller of `table` (if any) to the queue.
