@@ -9,6 +9,7 @@
 #   make rust-analyzer     write rust-project.json for editors
 #   make mutants           build each tests/mutants/*.patch and check the suite catches it
 #   make soak DURATION=S   the stress programs for S seconds (default 1800)
+#   make bench [QUICK=1]   benchmarks on the perf kernel; results in bench/results, docs
 #   make clean
 #
 # KDIR=/path/to/linux builds against your own Rust-enabled kernel tree (built with the same
@@ -60,6 +61,10 @@ mutants: modules tests
 
 soak: modules tests
 	@scripts/soak.sh "$(KDIR)" "$(or $(DURATION),1800)"
+
+# Benchmarks boot the perf kernel, built on first use (the module is rebuilt against it).
+bench: setup
+	@scripts/bench.sh $(if $(QUICK),--quick)
 
 fmt: kernel
 	@rustfmt --check --config-path $(KSRC)/.rustfmt.toml src/locustfs.rs && echo "rustfmt: clean"

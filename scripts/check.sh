@@ -54,13 +54,11 @@ stage() {
 }
 
 stage scanner "$LOCUSTFS_TOP/scripts/test-scan-log.sh"
-stage vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 900 -- \
-	'sh tests/smoke.sh'
-stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2400 -- \
+stage vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 -- \
+	'sh tests/smoke.sh && sh tests/stress-ng.sh'
+stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
 	'sh tests/run-suite.sh'
-if [ -x "$LOCUSTFS_TOP/scripts/mutants.sh" ]; then
-	stage mutant-seed "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed
-fi
+stage mutant-seed "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush
 
 echo
 echo "== summary"

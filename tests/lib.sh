@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shell helpers of the guest-side test scripts (smoke.sh, module.sh, run-suite.sh), for busybox
+# sh. Sourced, never executed. Sets REPO (default: the repository holding this file) and
+# KO (the module), and provides TAP steps, counter reads and mount/module helpers.
+
+: "${REPO:=$(cd "$(dirname "$0")/.." && pwd)}"
+KO=$REPO/locustfs.ko
+COUNTERS=/sys/kernel/debug/locustfs
+LIVE_COUNTERS="live_files live_queues bytes_in_use"
+ALL_COUNTERS="live_files live_queues files_created files_auto_deleted bytes_in_use"
+
+tap_n=0
+tap_failed=0
+
+# step DESCRIPTION COMMAND...: runs COMMAND and prints a TAP result line for it.
+step() {
+	_desc=$1
+	shift
+	tap_n=$((tap_n + 1))
+	if "$@"; then
+		echo "ok $tap_n - $_desc"
+	else
+		echo "not ok $tap_n - $_desc"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# tap_end: the plan line; exit status 0 when every step passed.
+tap_end() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+module_loaded() {
+	[ -d /sys/module/locustfs ]
+}
+
+# load_module: inserts the module unless it is loaded.
+load_module() {
+	module_loaded || insmod "$KO"
+}
+
+# debugfs_ready: mounts debugfs if needed; true when the counters directory exists.
+debugfs_ready() {
+	grep -q ' /sys/kernel/debug debugfs ' /proc/mounts ||
+		mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	[ -d "$COUNTERS" ]
+}
+
+# counter NAME: prints the counter's value (empty when unreadable).
+counter() {
+	cat "$COUNTERS/$1" 2>/dev/null
+}
+
+# counters_decimal: every counter reads as a decimal number.
+counters_decimal() {
+	for _c in $ALL_COUNTERS; do
+		case $(counter "$_c") in
+		'' | *[!0-9]*)
+			echo "# counter $_c reads '$(counter "$_c")'"
+			return 1
+			;;
+		esac
+	done
+}
+
+# live_counters_zero [WAIT_SECONDS]: live_files, live_queues and bytes_in_use are 0, waiting up
+# to WAIT_SECONDS (default 0) for releases still running in kernel workers.
+live_counters_zero() {
+	_left=${1:-0}
+	while :; do
+		_bad=
+		for _c in $LIVE_COUNTERS; do
+			[ "$(counter "$_c")" = 0 ] || _bad="$_bad $_c=$(counter "$_c")"
+		done
+		[ -z "$_bad" ] && return 0
+		if [ "$_left" -le 0 ]; then
+			echo "# counters not back to 0:$_bad"
+			return 1
+		fi
+		sleep 1
+		_left=$((_left - 1))
+	done
+}
+
+# locust_mounts: the mount points of every locustfs instance, one a line.
+locust_mounts() {
+	awk '$3 == "locustfs" { print $2 }' /proc/mounts
+}
+
+# umount_all: unmounts every instance (lazily when busy); true when none was busy.
+umount_all() {
+	_ok=0
+	for _m in $(locust_mounts); do
+		umount "$_m" 2>/dev/null || {
+			echo "# $_m busy: detaching it"
+			umount -l "$_m"
+			_ok=1
+		}
+	done
+	return $_ok
+}

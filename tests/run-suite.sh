@@ -1,0 +1,240 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs the locustfs test suite inside the guest (busybox sh), e.g. from the host:
+#
+#   qemu/run-qemu.sh --timeout 5400 -- tests/run-suite.sh [PROGRAM...]
+#
+# PROGRAM is a name in tests/build (mount_opts, ..., stress_exclusive) or a script of tests/
+# (module.sh); the default is all of them, the module checks last. The module is loaded when it
+# is not, kmemleak's list is cleared, then each program runs and its TAP is printed (indented,
+# as a subtest). After each program, one more test case checks what it left behind:
+#   - no new kernel report in dmesg (BUG, WARNING, KASAN, UBSAN, lockdep, RCU, Oops, ...);
+#   - no kmemleak report ("unreferenced object") after two scans;
+#   - the counters live_files, live_queues and bytes_in_use back to 0;
+#   - no locustfs instance left mounted.
+# A program that passes in user space but leaves a kernel report fails there. The last test
+# case unmounts everything and unloads the module. Then a summary table, and the closing line
+# "N passed, N failed" counting test cases: every program's own, plus these checks.
+# Exit status 0 when nothing failed.
+#
+# Environment:
+#   REPO              the repository (default: this script's); programs in $REPO/tests/build
+#   SOAK_SECONDS      stress programs run for about this many seconds each (default: CI size)
+#   KMEMLEAK          0 skips the kmemleak scans (default 1)
+#   KMEMLEAK_SETTLE   seconds to wait before scanning: kmemleak ignores younger objects (6)
+#   PROGRAM_TIMEOUT   seconds after which a program is killed (default 1800 + SOAK_SECONDS)
+#   RUN_SUITE_TMP     where outputs are kept (default: a new directory under /tmp)
+
+. "$(dirname "$0")/lib.sh"
+
+BIN=$REPO/tests/build
+KMEMLEAK_FILE=/sys/kernel/debug/kmemleak
+ALL_PROGRAMS="kunit.sh mount_opts names lifecycle data limits poll perms stress_seed
+stress_close_race stress_exclusive fault_inject module.sh"
+REPORT_PATTERN='BUG:|WARNING:|KASAN|UBSAN|possible circular locking|inconsistent lock state|suspicious RCU usage|possible recursive locking|lock held when returning|bad unlock balance|Oops|general protection fault|kernel BUG at|Kernel panic|panicked|unreferenced object|list_(add|del) corruption|refcount_t:|ODEBUG|INFO: task .* blocked|rcu.*stall'
+
+total_pass=0
+total_fail=0
+total_skip=0
+summary=
+index=0
+
+# kernel_log_since MARKER: the kernel log from the line holding MARKER (all of it if gone).
+kernel_log_since() {
+	if dmesg | grep -qF "$1"; then
+		dmesg | sed -n "/$1/,\$p"
+	else
+		echo "# marker '$1' no longer in the log: scanning all of it"
+		dmesg
+	fi
+}
+
+# kmemleak_report: prints kmemleak's findings after two scans (nothing when clean), then
+# clears its list.
+kmemleak_report() {
+	[ "${KMEMLEAK:-1}" = 1 ] && [ -w "$KMEMLEAK_FILE" ] || return 0
+	sleep "${KMEMLEAK_SETTLE:-6}"
+	echo scan >"$KMEMLEAK_FILE"
+	echo scan >"$KMEMLEAK_FILE"
+	if grep -q 'unreferenced object' "$KMEMLEAK_FILE"; then
+		head -n 60 "$KMEMLEAK_FILE"
+	fi
+	echo clear >"$KMEMLEAK_FILE"
+}
+
+# count_results FILE: sets pass, fail, skip from the TAP in FILE (unindented lines only), and
+# plan to its plan's count (empty when none).
+count_results() {
+	pass=$(grep -c '^ok ' "$1")
+	skip=$(grep -c '^ok .*# *SKIP' "$1")
+	fail=$(grep -c '^not ok ' "$1")
+	pass=$((pass - skip))
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
+}
+
+# post_checks MARKER: what a program left behind; prints the problems, true when none.
+post_checks() {
+	_problems=
+	_reports=$(kernel_log_since "$1" | grep -E "$REPORT_PATTERN")
+	if [ -n "$_reports" ]; then
+		echo "# kernel reports since the program started:"
+		kernel_log_since "$1" | grep -E -B 2 -A 30 "$REPORT_PATTERN" | head -n 120 |
+			sed 's/^/#   /'
+		_problems="$_problems kernel-report"
+	fi
+	_leaks=$(kmemleak_report)
+	if [ -n "$_leaks" ]; then
+		echo "# kmemleak:"
+		echo "$_leaks" | sed 's/^/#   /'
+		_problems="$_problems kmemleak"
+	fi
+	if ! live_counters_zero 10; then
+		_problems="$_problems counters"
+	fi
+	if [ -n "$(locust_mounts)" ]; then
+		echo "# instances left mounted: $(locust_mounts | tr '\n' ' ')"
+		umount_all
+		_problems="$_problems mounts"
+	fi
+	post=${_problems# }
+	post=${post:-clean}
+	[ -z "$_problems" ]
+}
+
+# stream_until_done PID FILE: prints FILE's complete lines, indented, as they come, until
+# process PID ends; then the rest. Sets _status to PID's exit status.
+stream_until_done() {
+	_shown=0
+	while kill -0 "$1" 2>/dev/null; do
+		sleep 2
+		_lines=$(wc -l <"$2")
+		if [ "$_lines" -gt "$_shown" ]; then
+			sed -n "$((_shown + 1)),${_lines}p" "$2" | sed 's/^/    /'
+			_shown=$_lines
+		fi
+	done
+	wait "$1"
+	_status=$?
+	sed -n "$((_shown + 1)),\$p" "$2" | sed 's/^/    /'
+}
+
+# run_program NAME: runs one program, prints its TAP indented, then its post-run check.
+run_program() {
+	_name=$1
+	index=$((index + 1))
+	case $_name in
+	*.sh) _cmd="sh $REPO/tests/$_name" ;;
+	*) _cmd=$BIN/$_name ;;
+	esac
+	_out=$TMP/$_name.tap
+	_marker="run-suite: begin $_name $$.$index"
+	echo "$_marker" >/dev/kmsg
+	echo "# ---- $_name"
+	_start=$(date +%s)
+	if [ ! -e "${_cmd##* }" ]; then
+		echo "not ok 1 $_name: ${_cmd##* } not found (make -C tests)" >"$_out"
+		echo 1 >"$TMP/$_name.rc"
+	else
+		# Into a file, not a pipe: a process the program left behind must not hold us up.
+		# shellcheck disable=SC2086 # _cmd is "sh FILE" or a path without spaces
+		$TIMEOUT $_cmd >"$_out" 2>&1 </dev/null &
+		stream_until_done $! "$_out"
+		echo "$_status" >"$TMP/$_name.rc"
+	fi
+	_secs=$(($(date +%s) - _start))
+	_rc=$(cat "$TMP/$_name.rc")
+	count_results "$_out"
+	_seen=$((pass + fail + skip))
+	if [ -n "$plan" ] && [ "$_seen" -lt "$plan" ]; then
+		echo "# $_name: $((plan - _seen)) planned test(s) reported no result"
+		fail=$((fail + plan - _seen))
+	fi
+	if [ "$_rc" != 0 ] && [ "$fail" = 0 ]; then
+		echo "# $_name exited with status $_rc"
+		fail=1
+	fi
+
+	if post_checks "$_marker"; then
+		_post_ok=1
+		pass=$((pass + 1))
+	else
+		_post_ok=0
+		fail=$((fail + 1))
+	fi
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+	if [ "$fail" = 0 ]; then
+		echo "ok $index $_name"
+	else
+		echo "not ok $index $_name"
+	fi
+	[ "$_post_ok" = 1 ] && echo "#   post-run checks of $_name: clean" ||
+		echo "#   post-run checks of $_name: FAILED ($post)"
+	summary="$summary$(printf '%-20s %5d %5d %5d  %-26s %5ss' "$_name" "$pass" "$fail" "$skip" \
+		"$post" "$_secs")
+"
+}
+
+# final_unload: the last test case: unmount everything, unload the module.
+final_unload() {
+	index=$((index + 1))
+	_problems=
+	umount_all || _problems="$_problems busy-mount"
+	[ -z "$(locust_mounts)" ] || _problems="$_problems mounts-left"
+	if ! rmmod locustfs; then
+		_problems="$_problems rmmod-failed"
+	elif module_loaded; then
+		_problems="$_problems still-loaded"
+	fi
+	if [ -z "$_problems" ]; then
+		echo "ok $index unmount everything and rmmod locustfs"
+		total_pass=$((total_pass + 1))
+	else
+		echo "not ok $index unmount everything and rmmod locustfs:$_problems"
+		total_fail=$((total_fail + 1))
+	fi
+}
+
+main() {
+	programs=${*:-$ALL_PROGRAMS}
+	nprograms=$(echo $programs | wc -w)
+	TMP=${RUN_SUITE_TMP:-$(mktemp -d /tmp/run-suite.XXXXXX)}
+	mkdir -p "$TMP"
+	TIMEOUT=
+	if command -v timeout >/dev/null; then
+		TIMEOUT="timeout -s KILL ${PROGRAM_TIMEOUT:-$((1800 + ${SOAK_SECONDS:-0}))}"
+	fi
+
+	echo "TAP version 13"
+	echo "1..$((nprograms + 1))"
+	echo "# locustfs suite: $nprograms program(s), outputs in $TMP"
+	if ! load_module; then
+		echo "Bail out! cannot load $KO"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	debugfs_ready || echo "# $COUNTERS missing: counter checks will fail"
+	if [ -w "$KMEMLEAK_FILE" ]; then
+		echo clear >"$KMEMLEAK_FILE"
+	else
+		echo "# kmemleak not available: leak scans skipped"
+	fi
+	[ -n "${SOAK_SECONDS:-}" ] && echo "# SOAK_SECONDS=$SOAK_SECONDS"
+	export SOAK_SECONDS
+
+	for prog in $programs; do
+		run_program "$prog"
+	done
+	final_unload
+
+	echo "#"
+	echo "# $(printf '%-20s %5s %5s %5s  %-26s %6s' program pass fail skip post-run time)"
+	echo "$summary" | sed '/^$/d; s/^/# /'
+	echo "# test cases: every program's own, plus one post-run check per program and the"
+	echo "# final unmount+rmmod; skipped cases ($total_skip) are not counted as passed."
+	echo "$total_pass passed, $total_fail failed"
+	[ "$total_fail" = 0 ]
+}
+
+main "$@"

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stress_close_race: waiters blocked in epoll_wait/poll/select/io_uring while other threads
+ * and processes write, truncate, unlink, close the last dup or exit; and opens racing with
+ * last closes.
+ *
+ * every_mutation_wakes_every_waiter (lockstep rounds):
+ *
+ *     waiter threads, one per mechanism, each on its own description of F at EOF
+ *     ┌──────────┬──────────┬──────────┬──────────┬──────────┬──────────┬──────────┬──────────┐
+ *     │ poll     │ select   │ epoll LT │ epoll ET │ oneshot  │ exclusive│ nested   │ io_uring │
+ *     └────┬─────┴────┬─────┴────┬─────┴────┬─────┴────┬─────┴────┬─────┴────┬─────┴────┬─────┘
+ *          └──────────┴──────────┴──── F (one inode) ──┴──────────┴──────────┴──────────┘
+ *                                          ▲
+ *     main thread, once all sleep: append | grow by ftruncate | write through a description
+ *     opened for it and closed (a last close of that description) | write by a child process
+ *     that joins F and exits; last round: unlink.
+ *     Every waiter must report EPOLLIN (EPOLLHUP after the unlink) within WAKE_TIMEOUT_MS,
+ *     then seeks to EOF for the next round.
+ *
+ * close_while_waiting (per mechanism):
+ *
+ *     waiter thread ──waits on──> R (description of F) [epoll: the instance also holds G]
+ *     main: close(R) while it sleeps, then write F through W, then write G
+ *     poll/select/io_uring pin R for the duration of the call: the waiter returns (POLLNVAL,
+ *     an event or its timeout); epoll dropped R with its last reference: no event for R, but
+ *     G's write is still delivered. F must vanish once W and every pin are gone.
+ *
+ * exit_while_waiting:
+ *
+ *     child process: creates X, thread T blocked on X (mechanism of the round), main thread
+ *     blocked in read(); the parent SIGKILLs the child, or the child exits from its main
+ *     thread while T sleeps. X must be gone once the child is reaped.
+ *
+ * open_vs_last_close (RACE_SECONDS):
+ *
+ *     closer threads:  open(O_CREAT) ─ write ─ close        (each close may be the last)
+ *     exiting children: open(O_CREAT) ─ write ─ _exit       (the exit is the last close)
+ *     joiner threads:  open() without O_CREAT: ENOENT or the live file
+ *     Never ESTALE or another error; a descriptor obtained must be a linked file, and while
+ *     it is held the name must lead to that same file.
+ *
+ * chaos (RACE_SECONDS): threads open/close/dup/write/truncate/unlink/rename/poll/epoll on a
+ * few names while children come and go; only the expected errors may occur, and at the
+ * end, every descriptor closed, nothing remains and the counters are back.
+ *
+ * Parameters (environment):
+ *   RACE_SECONDS   duration of the timed test cases (default 4)
+ *   RACE_ROUNDS    rounds of the lockstep test cases (default 12)
+ *   RACE_THREADS   threads per role in the timed test cases (default 2, at most 8)
+ *   SOAK_SECONDS   run the program for about this long in all (shared by the test cases)
+ */
+#include "common.h"
+
+#define MAX_THREADS 8
+
+static long race_ms, rounds, nthreads, soak_ms_per_case;
+
+LFS_FIXTURE(fs, NULL);
+
+/* Rounds to run: RACE_ROUNDS, or more while the soak time lasts. */
+static bool more_rounds(int done, int64_t start)
+{
+	return done < rounds || now_ms() - start < soak_ms_per_case;
+}
+
+static int64_t race_end(void)
+{
+	return now_ms() + (race_ms > soak_ms_per_case ? race_ms : soak_ms_per_case);
+}
+
+static bool mech_usable(enum wait_mech m)
+{
+	return m != MECH_IO_URING || uring_available();
+}
+
+/* A child process that joins PATH, writes one byte at its end and exits. */
+static void write_from_child(struct __test_metadata *_metadata, const char *path)
+{
+	pid_t pid = fork_tied();
+	int st;
+
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY | O_APPEND);
+
+		_exit(fd < 0 || write(fd, "c", 1) != 1);
+	}
+	st = wait_child(pid, WAKE_TIMEOUT_MS);
+	ASSERT_TRUE(exited_ok(st));
+}
+
+TEST_F(fs, every_mutation_wakes_every_waiter)
+{
+	struct waiter wt[MECH_COUNT];
+	struct watch w[MECH_COUNT];
+	int fds[MECH_COUNT], wfd, n = 0, i, round;
+	enum wait_mech mechs[MECH_COUNT];
+	char p[LFS_PATH_MAX], msg[96];
+	int64_t start = now_ms();
+	off_t size = 0;
+
+	wfd = open(path_join(p, self->mnt[0], "F"), O_CREAT | O_RDWR | O_APPEND | O_CLOEXEC, 0644);
+	ASSERT_GE(wfd, 0);
+	for (i = 0; i < MECH_COUNT; i++) {
+		if (!mech_usable(i))
+			continue;
+		mechs[n] = i;
+		fds[n] = open(p, O_RDWR | O_CLOEXEC);
+		ASSERT_GE(fds[n], 0);
+		ASSERT_EQ(0, watch_init(&w[n], i, fds[n], EPOLLIN | EPOLLRDNORM));
+		n++;
+	}
+	for (round = 0; more_rounds(round, start); round++) {
+		const char *what;
+		uint32_t ready = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+		bool last = !more_rounds(round + 1, start);
+
+		for (i = 0; i < n; i++)
+			ASSERT_EQ(0, waiter_start(&wt[i], &w[i], WAKE_TIMEOUT_MS))
+				TH_LOG("round %d: %s waiter did not block", round, mech_name(mechs[i]));
+		if (last) {
+			what = "unlink";
+			ready = EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
+			ASSERT_EQ(0, unlink(p));
+		} else {
+			switch (round % 4) {
+			case 0:
+				what = "write";
+				ASSERT_EQ(1, write(wfd, "w", 1));
+				break;
+			case 1:
+				what = "growing ftruncate";
+				ASSERT_EQ(0, ftruncate(wfd, size + 1));
+				break;
+			case 2: {
+				int tmp = open(p, O_WRONLY | O_APPEND);
+
+				what = "write through a description then closed";
+				ASSERT_GE(tmp, 0);
+				ASSERT_EQ(1, write(tmp, "t", 1));
+				ASSERT_EQ(0, close(tmp));
+				break;
+			}
+			default:
+				what = "write by a child process that exits";
+				write_from_child(_metadata, p);
+				break;
+			}
+			size++;
+		}
+		for (i = 0; i < n; i++) {
+			int got = waiter_join(&wt[i]);
+			uint32_t want = watch_expect(&w[i], ready);
+
+			snprintf(msg, sizeof(msg), "round %d, %s: %s waiter", round, what,
+				 mech_name(mechs[i]));
+			EXPECT_EQ((int)want, got)
+				TH_LOG("%s reported %#x, want %#x%s", msg, got, want,
+				       got == 0 ? " (lost wake-up)" : "");
+			if (!last)
+				ASSERT_EQ(size, lseek(fds[i], 0, SEEK_END));
+		}
+		if (last)
+			break;
+	}
+	TH_LOG("%d rounds with %d waiters", round + 1, n);
+	for (i = 0; i < n; i++) {
+		watch_fini(&w[i]);
+		close(fds[i]);
+	}
+	close(wfd);
+}
+
+TEST_F(fs, close_while_waiting)
+{
+	int64_t start = now_ms();
+	int round = 0;
+
+	while (more_rounds(round, start)) {
+		for (enum wait_mech m = 0; m < MECH_COUNT; m++, round++) {
+			char f[LFS_PATH_MAX], g[LFS_PATH_MAX];
+			bool epoll = m >= MECH_EPOLL_LT && m <= MECH_EPOLL_NESTED;
+			struct epoll_event ev;
+			struct waiter wt;
+			struct watch w;
+			int r, wfd, gfd, got, left;
+
+			if (!mech_usable(m))
+				continue;
+			wfd = create_file(self->mnt[0], "F", f);
+			gfd = create_file(self->mnt[0], "G", g);
+			ASSERT_GE(wfd, 0);
+			ASSERT_GE(gfd, 0);
+			r = open(f, O_RDONLY);
+			ASSERT_GE(r, 0);
+			ASSERT_EQ(0, watch_init(&w, m, r, EPOLLIN));
+			if (epoll) {
+				ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = gfd };
+				ASSERT_EQ(0, epoll_ctl(w.epfd, EPOLL_CTL_ADD, gfd, &ev));
+			}
+			ASSERT_EQ(0, waiter_start(&wt, &w, epoll ? WAKE_TIMEOUT_MS : 3 * QUIET_MS))
+				TH_LOG("%s waiter did not block", mech_name(m));
+			ASSERT_EQ(0, close(r));
+			ASSERT_EQ(1, write(wfd, "x", 1));
+			if (epoll) {
+				/* R is gone from the instance; wait to see it stays quiet, then G. */
+				sleep_ms(QUIET_MS);
+				EXPECT_FALSE(atomic_load(&wt.done))
+					TH_LOG("%s reported a closed description", mech_name(m));
+				/* pwrite: gfd, watched itself, stays at 0, before EOF. */
+				ASSERT_EQ(1, pwrite(gfd, "g", 1, 0));
+			}
+			got = waiter_join(&wt);
+			EXPECT_GE(got, 0) TH_LOG("%s: %s", mech_name(m), strerror(-got));
+			if (epoll) {
+				EXPECT_EQ(EPOLLIN, got) TH_LOG("%s: G's event", mech_name(m));
+			} else if (got) {
+				EXPECT_TRUE(got & (EPOLLIN | POLLNVAL))
+					TH_LOG("%s reported %#x", mech_name(m), got);
+			}
+			watch_fini(&w);
+			ASSERT_EQ(0, close(wfd));
+			ASSERT_EQ(0, close(gfd));
+			left = wait_files_gone(self->mnt[0], WAKE_TIMEOUT_MS);
+			EXPECT_EQ(0, left) TH_LOG("%s: F or G outlived every holder", mech_name(m));
+			if (left)
+				return;
+		}
+	}
+}
+
+/* Child of exit_while_waiting: X held by a thread blocked on it with mechanism M. */
+static void __attribute__((noreturn)) exit_child(const char *path, enum wait_mech m, int ready,
+						 int go)
+{
+	struct waiter wt;
+	struct watch w;
+	int fd = open(path, O_CREAT | O_EXCL | O_RDWR, 0644);
+
+	if (fd < 0 || watch_init(&w, m, fd, EPOLLIN) || waiter_start(&wt, &w, -1) != 0)
+		_exit(1);
+	send_byte(ready, 'r');
+	recv_byte(go, -1);
+	_exit(0); /* exit_group while the waiter thread sleeps */
+}
+
+TEST_F(fs, exit_while_waiting)
+{
+	int64_t start = now_ms();
+	int round = 0;
+
+	while (more_rounds(round, start)) {
+		for (enum wait_mech m = 0; m < MECH_COUNT; m++, round++) {
+			bool kill_it = round % 2;
+			char x[LFS_PATH_MAX];
+			int ready[2], go[2], st;
+			pid_t pid;
+
+			if (!mech_usable(m))
+				continue;
+			path_join(x, self->mnt[0], "X");
+			ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+			ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+			pid = fork_tied();
+			ASSERT_GE(pid, 0);
+			if (pid == 0)
+				exit_child(x, m, ready[1], go[0]);
+			ASSERT_EQ('r', recv_byte(ready[0], 3 * WAKE_TIMEOUT_MS))
+				TH_LOG("%s child did not get ready", mech_name(m));
+			EXPECT_TRUE(path_exists(x));
+			if (kill_it) {
+				ASSERT_EQ(0, kill(pid, SIGKILL));
+			} else {
+				ASSERT_EQ(0, send_byte(go[1], 'g'));
+			}
+			st = wait_child(pid, WAKE_TIMEOUT_MS);
+			EXPECT_NE(-1, st);
+			/* io_uring tears its ring down in a worker: allow it a moment. */
+			EXPECT_EQ(0, m == MECH_IO_URING ? wait_files_gone(self->mnt[0], WAKE_TIMEOUT_MS) :
+							  count_files_tree(self->mnt[0]))
+				TH_LOG("%s, %s: X outlived its process", mech_name(m),
+				       kill_it ? "SIGKILL" : "exit");
+			for (int i = 0; i < 2; i++) {
+				close(ready[i]);
+				close(go[i]);
+			}
+		}
+	}
+}
+
+/* ------------------------------------------------------------ timed races */
+
+static void *exiter_thread(void *arg)
+{
+	struct race *r = arg;
+	pid_t pid;
+	int st;
+
+	while (now_ms() < r->end) {
+		pid = fork_tied();
+		if (pid < 0) {
+			race_bad(r, "fork", errno);
+			return NULL;
+		}
+		if (pid == 0) {
+			int fd = open(r->path, O_CREAT | O_RDWR, 0644);
+
+			_exit(fd < 0 ? (errno == ESTALE ? 2 : 1) : write(fd, "e", 1) != 1);
+		}
+		st = wait_child(pid, WAKE_TIMEOUT_MS);
+		if (!exited_ok(st))
+			race_bad(r, "child open(O_CREAT)+write+exit failed", 0);
+		atomic_fetch_add(&r->cycles, 1);
+	}
+	return NULL;
+}
+
+TEST_F(fs, open_vs_last_close)
+{
+	static void *(*const roles[])(void *) = { race_closer, race_joiner, exiter_thread };
+	struct race *r = calloc(1, sizeof(*r));
+	struct lfs_counters c0;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, lfs_counters_read(&c0));
+	path_join(r->path, self->mnt[0], "raced");
+	r->end = race_end();
+	race_run(_metadata, r, roles, ARRAY_LEN(roles), ARRAY_LEN(roles) * nthreads);
+	TH_LOG("%ld create/close cycles, %ld joins, %ld misses", atomic_load(&r->cycles),
+	       atomic_load(&r->joins), atomic_load(&r->misses));
+	EXPECT_EQ(0, atomic_load(&r->bad)) TH_LOG("first violation: %s", r->bad_what);
+	EXPECT_FALSE(path_exists(r->path));
+	expect_live_counters(_metadata, &c0);
+	free(r);
+}
+
+/* Chaos: every thread picks random operations on a few names. */
+#define NNAMES 4
+
+static bool allowed(int err)
+{
+	/* A name may vanish or appear under any operation; nothing else may fail. */
+	return err == ENOENT || err == EEXIST;
+}
+
+static void chaos_op(struct race *r, unsigned *seed, int *held, int nheld)
+{
+	char a[LFS_PATH_MAX], b[LFS_PATH_MAX], name[8];
+	int slot = rand_r(seed) % nheld, fd = held[slot], ret = 0, ep;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT };
+	struct pollfd pfd;
+	const char *what;
+
+	snprintf(name, sizeof(name), "n%d", rand_r(seed) % NNAMES);
+	path_join(a, r->path, name);
+	snprintf(name, sizeof(name), "n%d", rand_r(seed) % NNAMES);
+	path_join(b, r->path, name);
+	switch (rand_r(seed) % 10) {
+	case 0:
+		what = "open";
+		if (fd >= 0)
+			close(fd);
+		held[slot] = fd = open(a, (rand_r(seed) % 2 ? O_CREAT : 0) | O_RDWR | O_CLOEXEC, 0644);
+		ret = fd < 0 ? -1 : 0;
+		break;
+	case 1:
+		what = "close";
+		if (fd >= 0)
+			ret = close(fd);
+		held[slot] = -1;
+		break;
+	case 2:
+		what = "dup";
+		if (fd >= 0) {
+			int d = dup(fd);
+
+			ret = d < 0 ? -1 : close(d);
+		}
+		break;
+	case 3:
+		what = "write";
+		if (fd >= 0)
+			ret = write(fd, "chaos", 5) == 5 ? 0 : -1;
+		break;
+	case 4:
+		what = "ftruncate";
+		if (fd >= 0)
+			ret = ftruncate(fd, rand_r(seed) % 16384);
+		break;
+	case 5:
+		what = "unlink";
+		ret = unlink(a);
+		break;
+	case 6:
+		what = "rename";
+		ret = rename(a, b);
+		break;
+	case 7:
+		what = "poll";
+		if (fd >= 0) {
+			pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+			ret = poll(&pfd, 1, rand_r(seed) % 3) < 0 ? -1 : 0;
+		}
+		break;
+	case 8:
+		what = "epoll";
+		if (fd >= 0) {
+			ep = epoll_create1(EPOLL_CLOEXEC);
+			ret = ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ||
+			      epoll_wait(ep, &ev, 1, rand_r(seed) % 3) < 0 ? -1 : 0;
+			if (ep >= 0)
+				close(ep);
+		}
+		break;
+	default:
+		what = "read";
+		if (fd >= 0) {
+			char buf[64];
+
+			ret = read(fd, buf, sizeof(buf)) < 0 ? -1 : 0;
+		}
+		break;
+	}
+	if (ret && !allowed(errno))
+		race_bad(r, what, errno);
+	atomic_fetch_add(&r->cycles, 1);
+}
+
+static void *chaos_thread(void *arg)
+{
+	struct race *r = arg;
+	unsigned seed = (unsigned)sys_gettid();
+	int held[4] = { -1, -1, -1, -1 }, i;
+
+	while (now_ms() < r->end)
+		chaos_op(r, &seed, held, ARRAY_LEN(held));
+	for (i = 0; i < 4; i++)
+		if (held[i] >= 0)
+			close(held[i]);
+	return NULL;
+}
+
+static void *chaos_forker_thread(void *arg)
+{
+	struct race *r = arg;
+	unsigned seed = (unsigned)sys_gettid();
+	pid_t pid;
+	int st;
+
+	while (now_ms() < r->end) {
+		pid = fork_tied();
+		if (pid < 0) {
+			race_bad(r, "fork", errno);
+			return NULL;
+		}
+		if (pid == 0) {
+			int held[4] = { -1, -1, -1, -1 };
+
+			for (int i = 0; i < 20; i++)
+				chaos_op(r, &seed, held, ARRAY_LEN(held));
+			_exit(atomic_load(&r->bad) ? 1 : 0);
+		}
+		if (rand_r(&seed) % 2)
+			kill(pid, SIGKILL);
+		st = wait_child(pid, WAKE_TIMEOUT_MS);
+		if (st == -1)
+			race_bad(r, "a chaos child hung", 0);
+		else if (WIFEXITED(st) && WEXITSTATUS(st))
+			race_bad(r, "a chaos child met an unexpected error", 0);
+		seed++;
+	}
+	return NULL;
+}
+
+TEST_F(fs, chaos)
+{
+	static void *(*const roles[])(void *) = { chaos_thread, chaos_thread, chaos_thread,
+						  chaos_forker_thread };
+	struct race *r = calloc(1, sizeof(*r));
+	struct lfs_counters c0;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, lfs_counters_read(&c0));
+	/* Here r->path is the directory holding the names, r->cycles counts operations. */
+	snprintf(r->path, sizeof(r->path), "%s", self->mnt[0]);
+	r->end = race_end();
+	race_run(_metadata, r, roles, ARRAY_LEN(roles), ARRAY_LEN(roles) * nthreads);
+	TH_LOG("%ld operations", atomic_load(&r->cycles));
+	EXPECT_EQ(0, atomic_load(&r->bad)) TH_LOG("first unexpected error: %s", r->bad_what);
+	EXPECT_EQ(0, count_files_tree(self->mnt[0])) TH_LOG("every descriptor is closed");
+	expect_live_counters(_metadata, &c0);
+	free(r);
+}
+
+int main(int argc, char **argv)
+{
+	long soak = env_long("SOAK_SECONDS", 0);
+	int cases = harness_case_count();
+
+	race_ms = env_long("RACE_SECONDS", 4) * 1000;
+	rounds = env_long("RACE_ROUNDS", 12);
+	nthreads = env_long("RACE_THREADS", 2);
+	if (nthreads < 1 || nthreads > MAX_THREADS) {
+		fprintf(stderr, "RACE_THREADS must be 1..%d\n", MAX_THREADS);
+		return KSFT_FAIL;
+	}
+	soak_ms_per_case = soak * 1000 / cases;
+	harness_min_timeout(120 + race_ms / 1000 + rounds * 10 + soak / cases);
+	harness_min_timeout(env_long("LOCUSTFS_TEST_TIMEOUT", 0));
+	return test_harness_run(argc, argv);
+}
