@@ -55,7 +55,7 @@ stage() {
 
 stage scanner "$LOCUSTFS_TOP/scripts/test-scan-log.sh"
 stage vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 -- \
-	'sh tests/smoke.sh && sh tests/stress-ng.sh'
+	'sh tests/smoke.sh'
 stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
 	'sh tests/run-suite.sh'
 stage mutant-seed "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush

@@ -9,7 +9,8 @@
 
 . "$(dirname "$0")/lib.sh"
 
-MNT=/mnt/locust
+# Under /tmp: the virtme-ng route shares the host root read-only.
+MNT=/tmp/locust-smoke
 
 file_is() { # file_is PATH CONTENT
 	[ "$(cat "$1" 2>/dev/null)" = "$2" ]
