@@ -16,10 +16,12 @@
 #   locustfs_guest.kmemleak=1      after the command, run a kmemleak scan and log its findings
 #
 # The exit status goes to the file "status" of the "locustfs_ctl" share (when mounted) and to
-# the kernel log as "locustfs-guest: exit status N".
+# the kernel log as "locustfs-guest: exit status N"; "running command" and "command finished"
+# lines there time the command.
 #
-# Interactive mode expects kernel messages to stay on the console, so it does not touch the
-# console log level.
+# The command runs as root with LOCUSTFS_GUEST=1 in its environment; the users are root,
+# locust (1000:1000, home /home/locust) and nobody (65534); /mnt/locust is an empty directory
+# for mounting the filesystem under test; /tmp, /run and /dev/shm are tmpfs.
 
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 HOME=/root

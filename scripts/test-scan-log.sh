@@ -19,10 +19,12 @@ EXPECTATIONS=(
 	'clean-noisy-boot.log|clean|0|'
 	'kasan-slab-use-after-free.log|report|2|BUG: KASAN: slab-use-after-free in queued_spin_lock_slowpath'
 	'kasan-crlf.log|report|1|BUG: KASAN: use-after-free in locustfs_read_iter'
+	'kasan-null-ptr-deref-rust.log|report|2|BUG: KASAN: null-ptr-deref in _RNvXs_NtCs3KbD6j9Ov75_8locustfs2fs'
 	'lockdep-circular.log|report|1|WARNING: possible circular locking dependency detected'
 	'lockdep-nonstatic-key.log|report|1|INFO: trying to register non-static key'
 	'warning.log|report|2|WARNING: src/inode.rs:212 at locustfs_evict_inode'
 	'kmemleak-unreferenced.log|report|1|unreferenced object 0xffff888004d3a880 (size 128)'
+	'kmemleak-debugfs-dump.log|report|1|unreferenced object 0xffff888005e1c400 (size 256)'
 	'ubsan-array-index.log|report|1|UBSAN: array-index-out-of-bounds in fs/locustfs/ring.c:88:17'
 	'gpf-null-deref.log|report|2|Oops: general protection fault'
 	'rcu-stall.log|report|1|rcu_sched self-detected stall on CPU'
@@ -39,6 +41,7 @@ CONTEXT=(
 	'lockdep-circular.log|-> #0 (&sb->s_type->i_mutex_key#9)'
 	'warning.log|---[ end trace 0000000000000000 ]---'
 	'kmemleak-unreferenced.log|locustfs_fill_super+0x7d/0x2e0 [locustfs]'
+	'kasan-null-ptr-deref-rust.log|__x64_sys_mount+0x1fc/0x240'
 )
 
 n=0 pass=0 fail=0

@@ -41,6 +41,9 @@
  *     consumer (private) or the threads together (shared) must reach the final size: the
  *     last wake-up must not be lost.
  *
+ * Every test case ends with the file gone and live_files, live_queues and bytes_in_use back
+ * where they were.
+ *
  * Parameters (environment):
  *   EXCL_WRITES    writes per test case (default 200)
  *   EXCL_THREADS   consumer threads, T (default 4, at most 16)
@@ -139,6 +142,7 @@ static void *consumer_main(void *arg)
 
 /* A test's set of threads, the file and its writer. */
 struct crowd {
+	struct lfs_counters c0; /* before the test */
 	char path[LFS_PATH_MAX];
 	int wfd, stop;
 	struct consumer c[2 * MAX_CONSUMERS];
@@ -148,6 +152,7 @@ struct crowd {
 static void crowd_init(struct __test_metadata *_metadata, struct crowd *cr, const char *dir)
 {
 	memset(cr, 0, sizeof(*cr));
+	ASSERT_EQ(0, lfs_counters_read(&cr->c0));
 	cr->wfd = open(path_join(cr->path, dir, "F"), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
 	ASSERT_GE(cr->wfd, 0);
 	cr->stop = eventfd(0, EFD_CLOEXEC);
@@ -216,7 +221,8 @@ static void crowd_stop(struct __test_metadata *_metadata, struct crowd *cr)
 	}
 }
 
-static void crowd_fini(struct crowd *cr)
+/* Closes everything; the file must be gone and the live counters back. */
+static void crowd_fini(struct __test_metadata *_metadata, struct crowd *cr)
 {
 	int i, j;
 
@@ -234,6 +240,8 @@ static void crowd_fini(struct crowd *cr)
 	}
 	close(cr->stop);
 	close(cr->wfd);
+	EXPECT_FALSE(path_exists(cr->path));
+	expect_live_counters(_metadata, &cr->c0);
 }
 
 /* Sum of a counter over consumers [FROM, TO). */
@@ -292,7 +300,7 @@ static long ping_pong(struct __test_metadata *_metadata, struct crowd *cr, int f
 		ASSERT_EQ(1, write(cr->wfd, (char[1]){ byte_at(i) }, 1));
 		if (!wait_counter(cr, from, to, field, every, i + 1)) {
 			EXPECT_TRUE(false)
-				TH_LOG("write %ld of %ld was not observed: lost wake-up", i + 1, writes);
+				TH_LOG("write %ld was not observed: lost wake-up", i + 1);
 			return i;
 		}
 	}
@@ -321,7 +329,7 @@ static void herd(struct __test_metadata *_metadata, const char *dir, bool edge)
 	TH_LOG("%ld writes, %ld wake-ups (%.2f per write, %ld found nothing) over %ld threads",
 	       done, ev, done ? (double)ev / done : 0.0,
 	       sum_of(cr, 0, cr->n, offsetof(struct consumer, empty)), nthreads);
-	crowd_fini(cr);
+	crowd_fini(_metadata, cr);
 	free(cr);
 }
 
@@ -358,7 +366,7 @@ TEST_F(fs, private_descriptions_with_decoys)
 	for (i = ndecoys; i < cr->n; i++)
 		EXPECT_EQ(done, atomic_load(&cr->c[i].bytes)) TH_LOG("consumer %d", i - (int)ndecoys);
 	TH_LOG("%ld writes to %ld descriptions past %ld decoys", done, nthreads, ndecoys);
-	crowd_fini(cr);
+	crowd_fini(_metadata, cr);
 	free(cr);
 }
 
@@ -378,7 +386,7 @@ TEST_F(fs, edge_every_write_observed)
 	for (i = 0; i < cr->n; i++)
 		EXPECT_LE(done, atomic_load(&cr->c[i].events)) TH_LOG("thread %d", i);
 	TH_LOG("%ld writes, each seen by %ld edge-triggered instances", done, nthreads);
-	crowd_fini(cr);
+	crowd_fini(_metadata, cr);
 	free(cr);
 }
 
@@ -413,7 +421,7 @@ static void free_running(struct __test_metadata *_metadata, const char *dir, boo
 	crowd_stop(_metadata, cr);
 	TH_LOG("%ld bytes written one by one, %ld wake-ups", done,
 	       sum_of(cr, 0, cr->n, offsetof(struct consumer, events)));
-	crowd_fini(cr);
+	crowd_fini(_metadata, cr);
 	free(cr);
 }
 

@@ -1,0 +1,161 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs the benchmark programs inside the guest (busybox sh), started by scripts/bench.sh.
+#
+#   sh guest.sh smoke|quick|full
+#
+# Expects, in the current directory (the share scripts/bench.sh prepares): locustfs.ko, bin/
+# with the programs, and out/ for the results. Writes:
+#   out/guest.env        facts about the guest kernel (version, CPUs, memory, debug checkers)
+#   out/NAME.jsonl       the program's stdout (JSON lines of raw samples)
+#   out/NAME.status      "exit=N seconds=S" for the program
+#   out/NAME.check       what was left behind afterwards ("ok", or what is wrong)
+# Progress goes to stdout. Outside smoke mode, a kernel with debugging checkers (KASAN,
+# lockdep, kmemleak, UBSAN) is refused: its figures would say nothing about locustfs.
+# Exit status: 0 when every program ran and left a clean mount, 1 otherwise, 3 on refusal.
+
+mode=${1:?usage: guest.sh smoke|quick|full}
+here=$(pwd)
+out=$here/out
+tmp=/tmp/bench-out
+LOCUST=/mnt/locust
+TMPFS=/mnt/tmp
+COUNTERS=/sys/kernel/debug/locustfs
+mkdir -p "$out" "$tmp"
+
+say() { echo "guest: $*"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# Arguments of each program per mode. Smoke: tiny sizes, one repetition (< 10 s in all on the
+# debug kernel). Quick: a short real run. Full: the sizes the report is meant for. Samples are
+# kept short and repetitions many: other work on the host stalls the guest's vCPUs now and
+# then, and a median over many short interleaved samples shrugs that off.
+args() {
+	case $mode-$1 in
+	smoke-*) echo --smoke ;;
+	quick-wakeup) echo --reps 10 --iters 300 --split-iters 30 ;;
+	quick-lifecycle) echo --reps 8 --ops 1000 ;;
+	quick-fanout) echo --reps 5 --writes 51 --ns 1,100,1000,2500,5000,10000 ;;
+	quick-teardown) echo --reps 5 --ns 10,100,1000,10000 ;;
+	quick-memory) echo --reps 3 --files 5000 ;;
+	quick-throughput) echo --reps 5 --mib 64 ;;
+	full-wakeup) echo --reps 40 --iters 400 --split-iters 40 ;;
+	full-lifecycle) echo --reps 25 --ops 1500 ;;
+	full-fanout) echo --reps 11 --writes 101 ;;
+	full-teardown) echo --reps 7 ;;
+	full-memory) echo --reps 9 --files 20000 ;;
+	full-throughput) echo --reps 15 --mib 256 ;;
+	*) say "unknown mode $mode" >&2; exit 2 ;;
+	esac
+}
+
+# Per-program limit; a program stuck in the kernel is left to the host's guest timeout.
+case $mode in
+smoke) limit=120 ;;
+quick) limit=300 ;;
+*) limit=3600 ;;
+esac
+
+# --- the kernel: facts, and whether it is fit for figures ---------------------------------
+checkers=
+has_sym() { grep -q " $1\$" /proc/kallsyms 2>/dev/null; }
+has_sym kasan_report && checkers="$checkers KASAN"
+{ has_sym lock_acquire || [ -e /proc/lockdep ]; } && checkers="$checkers lockdep"
+{ has_sym kmemleak_alloc || [ -e /sys/kernel/debug/kmemleak ]; } && checkers="$checkers kmemleak"
+has_sym __ubsan_handle_out_of_bounds && checkers="$checkers UBSAN"
+dmesg | grep -q 'KernelAddressSanitizer initialized' && case $checkers in
+	*KASAN*) ;;
+	*) checkers="$checkers KASAN" ;;
+	esac
+checkers=${checkers# }
+clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)
+{
+	echo "kernel_release=$(uname -r)"
+	echo "kernel_version=$(uname -v)"
+	echo "cpus=$(nproc)"
+	echo "mem_total_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
+	echo "debug_checkers=$checkers"
+	echo "clocksource=$clocksource"
+	echo "mode=$mode"
+} >"$out/guest.env"
+say "kernel $(uname -r) ($(uname -v)), $(nproc) CPUs, clocksource $clocksource," \
+	"debug checkers: ${checkers:-none}"
+if [ "$mode" != smoke ]; then
+	if [ -n "$checkers" ]; then
+		say "refusing to measure: this kernel has $checkers (use the perf kernel)" >&2
+		exit 3
+	fi
+	case $clocksource in
+	*jiffies*)
+		say "refusing to measure: the clocksource is $clocksource (1 ms resolution)" >&2
+		exit 3
+		;;
+	esac
+fi
+
+# --- locustfs and tmpfs -------------------------------------------------------------------
+insmod "$here/locustfs.ko" || { say "insmod locustfs.ko failed" >&2; exit 1; }
+mkdir -p $LOCUST $TMPFS
+mount -t locustfs -o size=768m none $LOCUST || { say "mounting locustfs failed" >&2; exit 1; }
+mount -t tmpfs -o size=768m none $TMPFS || { say "mounting tmpfs failed" >&2; exit 1; }
+
+# leftovers: prints what the programs left in the locustfs mount or its counters (nothing if
+# clean). Counters drop after RCU grace periods, so they get a few seconds to settle.
+leftovers() {
+	_i=0
+	while :; do
+		_bad=
+		_n=$(find $LOCUST -mindepth 1 -maxdepth 1 | wc -l)
+		[ "$_n" = 0 ] || _bad="$_n entries left in $LOCUST;"
+		for _c in live_files live_queues bytes_in_use; do
+			_v=$(cat $COUNTERS/$_c 2>/dev/null)
+			[ "$_v" = 0 ] || _bad="$_bad $_c=$_v;"
+		done
+		[ -z "$_bad" ] && return 0
+		_i=$((_i + 1))
+		if [ $_i -ge 20 ]; then
+			echo "$_bad"
+			return 0
+		fi
+		sleep 0.25
+	done
+}
+
+# The programs run from the guest's RAM, not over 9p.
+bin=/tmp/bench-bin
+mkdir -p $bin
+cp "$here"/bin/* $bin/
+
+failed=0
+for prog in wakeup lifecycle fanout teardown memory throughput; do
+	# shellcheck disable=SC2046 # word splitting of the argument list is intended
+	set -- $(args $prog)
+	say "== $prog $*"
+	t0=$(uptime_s)
+	# Samples (stdout) to a file in the guest's RAM, copied to the share afterwards; progress
+	# and errors (stderr) shown as they come and kept in NAME.log.
+	{
+		timeout -s KILL $limit "$bin/$prog" --locust $LOCUST --tmpfs $TMPFS "$@" \
+			2>&1 >"$tmp/$prog.jsonl" </dev/null
+		echo $? >"$tmp/$prog.rc"
+	} | tee "$out/$prog.log"
+	rc=$(cat "$tmp/$prog.rc")
+	t1=$(uptime_s)
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	bad=$(leftovers)
+	cp "$tmp/$prog.jsonl" "$out/$prog.jsonl"
+	echo "exit=$rc seconds=$secs" >"$out/$prog.status"
+	echo "${bad:-ok}" >"$out/$prog.check"
+	if [ "$rc" != 0 ] || [ -n "$bad" ]; then
+		failed=1
+		say "$prog: exit $rc after $secs s${bad:+; left behind: $bad}"
+	else
+		say "$prog: done in $secs s"
+	fi
+	rm -f $TMPFS/* 2>/dev/null
+done
+
+umount $LOCUST || { say "umount $LOCUST failed" >&2; failed=1; }
+umount $TMPFS
+rmmod locustfs || { say "rmmod locustfs failed" >&2; failed=1; }
+exit $failed

@@ -1,0 +1,745 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turns the raw output of one benchmark guest run into results (standard library only).
+
+    report.py --raw DIR --mode smoke|quick|full [environment options] [--results DIR --doc FILE]
+
+DIR holds what bench/guest.sh wrote: guest.env and, per program, NAME.jsonl (JSON lines of
+raw samples), NAME.status ("exit=N seconds=S") and NAME.check ("ok" or what was left behind).
+
+smoke: checks that every program ran, exited 0, left a clean mount and printed sane samples for
+every series it should have; prints one line per program and "N passed, N failed"; writes
+nothing. quick/full: writes RESULTS/NAME.json (raw samples, median, min, max, environment),
+RESULTS/NAME.svg and the Markdown report FILE; exits non-zero if a program failed.
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from svgplot import BarPanel, Figure, LinePanel  # noqa: E402
+
+PROGRAMS = ["wakeup", "lifecycle", "fanout", "teardown", "memory", "throughput"]
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+def read_env(path):
+    """KEY=VALUE lines (values may hold spaces); {} if the file is missing."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+
+
+def read_words(path):
+    """Space-separated KEY=VALUE words ("exit=0 seconds=1.2"); {} if the file is missing."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return dict(w.split("=", 1) for w in f.read().split() if "=" in w)
+
+
+class Run:
+    """Everything one program left in the raw directory."""
+
+    def __init__(self, raw, name):
+        self.name = name
+        self.meta = None
+        self.samples = []
+        self.bad_lines = 0
+        path = os.path.join(raw, name + ".jsonl")
+        self.present = os.path.exists(path)
+        if self.present:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    try:
+                        obj = json.loads(line)
+                    except ValueError:
+                        self.bad_lines += 1
+                        continue
+                    if obj.get("type") == "meta":
+                        self.meta = obj
+                    elif obj.get("type") == "sample":
+                        self.samples.append(obj)
+                    else:
+                        self.bad_lines += 1
+        status = read_words(os.path.join(raw, name + ".status"))
+        self.exit = int(status["exit"]) if status.get("exit", "").isdigit() else None
+        self.seconds = float(status.get("seconds", "nan"))
+        check = os.path.join(raw, name + ".check")
+        self.check = None
+        if os.path.exists(check):
+            with open(check, encoding="utf-8") as f:
+                self.check = f.read().strip()
+        log = os.path.join(raw, name + ".log")
+        self.log = ""
+        if os.path.exists(log):
+            with open(log, encoding="utf-8", errors="replace") as f:
+                self.log = f.read()
+
+    @property
+    def params(self):
+        return (self.meta or {}).get("params", {})
+
+    def failure(self):
+        """Why the run is not usable, or None."""
+        if not self.present:
+            return "no output (did not run)"
+        if self.exit != 0:
+            tail = [l for l in self.log.splitlines() if l.strip()][-3:]
+            return f"exit {self.exit}" + (": " + " | ".join(tail) if tail else "")
+        if self.check != "ok":
+            return f"left behind: {self.check}"
+        if self.meta is None:
+            return "no meta line"
+        if self.bad_lines:
+            return f"{self.bad_lines} malformed output line(s)"
+        return None
+
+    def groups(self):
+        """{(series, n): (measured values, warm-up values, unit, samples)}."""
+        out = {}
+        for s in self.samples:
+            key = (s["series"], s.get("n"))
+            vals, warm, _, raw = out.setdefault(key, ([], [], s.get("unit", ""), []))
+            (warm if s.get("warmup") else vals).append(float(s["value"]))
+            raw.append(s)
+        return out
+
+
+def stats(values):
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "count": len(values),
+    }
+
+
+def linear_fit(points):
+    """Least squares y = a + b*x over [(x, y)]; returns (a, b, r2)."""
+    n = len(points)
+    if n < 2:
+        return (points[0][1] if points else 0.0), 0.0, 1.0
+    mx = sum(p[0] for p in points) / n
+    my = sum(p[1] for p in points) / n
+    sxx = sum((p[0] - mx) ** 2 for p in points)
+    sxy = sum((p[0] - mx) * (p[1] - my) for p in points)
+    b = sxy / sxx if sxx else 0.0
+    a = my - b * mx
+    ss_tot = sum((p[1] - my) ** 2 for p in points)
+    ss_res = sum((p[1] - a - b * p[0]) ** 2 for p in points)
+    return a, b, (1.0 - ss_res / ss_tot) if ss_tot else 1.0
+
+
+# ------------------------------------------------------------------------------ expectations
+
+
+def expected_series(name, run):
+    """The series a correct run of NAME must have produced."""
+    if name == "wakeup":
+        pins = ["same", "split"] if run.params.get("online_cpus", 1) >= 2 else ["same"]
+        return {f"{m}/{w}/{p}" for m in ("locust", "pipe", "eventfd")
+                for w in ("epoll", "poll") for p in pins}
+    if name == "fanout":
+        return {"locust", "pipe"}
+    if name == "throughput":
+        return {f"{fs}/{op}" for fs in ("locust", "tmpfs") for op in ("write", "read")}
+    return {"locust", "tmpfs"}
+
+
+def sanity(name, run):
+    """None if the samples look sane, else what is wrong."""
+    if not run.samples:
+        return "no samples"
+    missing = expected_series(name, run) - {s["series"] for s in run.samples}
+    if missing:
+        return "missing series: " + ", ".join(sorted(missing))
+    for s in run.samples:
+        v = s.get("value")
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            return f"non-numeric value in {s}"
+        # Memory deltas of a tiny smoke run may be noise around zero; everything else is a
+        # time, a rate or a size and must be positive.
+        if name != "memory" and v <= 0:
+            return f"non-positive value {v} in series {s['series']}"
+    return None
+
+
+# ------------------------------------------------------------------------------ per benchmark
+
+
+def med(groups, series, n=None):
+    g = groups.get((series, n))
+    return statistics.median(g[0]) if g and g[0] else float("nan")
+
+
+def bar(groups, series, n=None):
+    g = groups.get((series, n))
+    if not g or not g[0]:
+        return None
+    s = stats(g[0])
+    return (series, s["median"], s["min"], s["max"])
+
+
+def ns_of(groups, series):
+    return sorted(n for (s, n) in groups if s == series and n is not None)
+
+
+def fmt(v, unit=""):
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    a = abs(v)
+    if a >= 100:
+        text = f"{v:,.0f}"
+    elif a >= 1:
+        text = f"{v:.1f}" if a >= 10 else f"{v:.2f}"
+    else:
+        text = f"{v:.3g}"
+    return f"{text} {unit}".strip()
+
+
+def med_range(groups, series, n=None, unit=""):
+    g = groups.get((series, n))
+    if not g or not g[0]:
+        return "n/a"
+    s = stats(g[0])
+    return f"{fmt(s['median'], unit)} ({fmt(s['min'])}–{fmt(s['max'])})"
+
+
+def best(groups, series, n=None, higher_better=False):
+    """The least disturbed sample: the minimum of a cost, the maximum of a rate. Interference
+    (other guests on the host, interrupts) only ever adds time, so this estimates the cost
+    without it; the goals are judged on medians, this is shown beside them."""
+    g = groups.get((series, n))
+    if not g or not g[0]:
+        return float("nan")
+    return max(g[0]) if higher_better else min(g[0])
+
+
+def by_rep(groups, series, n=None):
+    """{rep: value} of the measured (not warm-up) samples of one series."""
+    return {s["rep"]: float(s["value"]) for s in groups[(series, n)][3] if not s.get("warmup")}
+
+
+def interquartile(values):
+    if len(values) < 2:
+        return values[0], values[0]
+    q = statistics.quantiles(values, n=4)
+    return q[0], q[2]
+
+
+def ratio_spread(groups, a, b, n=None):
+    """Interquartile range of A ÷ B over repetitions: each repetition's A and B were measured
+    back to back, so their ratio is what the host's interference disturbs least."""
+    ra, rb = by_rep(groups, a, n), by_rep(groups, b, n)
+    return interquartile([ra[r] / rb[r] for r in ra if r in rb and rb[r]] or [float("nan")])
+
+
+def goal(text, ratio, limit, higher_better=False, detail="", best_ratio=float("nan"),
+         also=True, spread=None):
+    """A goal's verdict: RATIO (of medians) against LIMIT, and ALSO (a further condition such
+    as linearity). It is marked uncertain when the same test on BEST_RATIO (of the best
+    samples) disagrees, or when LIMIT lies inside SPREAD, the range the ratio takes over the
+    samples' interquartile ranges."""
+    def ok(r):
+        return bool(also) and (r >= limit if higher_better else r <= limit)
+
+    met, met_best = ok(ratio), ok(best_ratio)
+    inside = spread is not None and spread[0] <= limit <= spread[1]
+    return {"text": text, "ratio": ratio, "best_ratio": best_ratio, "limit": limit,
+            "ratio_interquartile_spread": spread, "met": met, "met_by_best_samples": met_best,
+            "limit_inside_spread": inside, "uncertain": met != met_best or inside,
+            "detail": detail}
+
+
+def analyse_wakeup(run, groups):
+    pins = ["same", "split"] if ("eventfd/epoll/split", None) in groups else ["same"]
+    rows = ["| channel | wait | pinning | round trip, µs: median (min–max) | vs eventfd | vs pipe "
+            "| min vs eventfd's min |", "|---|---|---|---|---|---|---|"]
+    for p in pins:
+        for w in ("epoll", "poll"):
+            for m in ("locust", "pipe", "eventfd"):
+                s = f"{m}/{w}/{p}"
+                v = med(groups, s)
+                rows.append(f"| {m} | {w} | {'one CPU' if p == 'same' else 'two CPUs'} | "
+                            f"{med_range(groups, s)} | "
+                            f"{v / med(groups, f'eventfd/{w}/{p}'):.2f}× | "
+                            f"{v / med(groups, f'pipe/{w}/{p}'):.2f}× | "
+                            f"{best(groups, s) / best(groups, f'eventfd/{w}/{p}'):.2f}× |")
+    ratio = med(groups, "locust/epoll/same") / med(groups, "eventfd/epoll/same")
+    g = goal("locust ≤ 1.15× eventfd (epoll, both processes on one CPU)", ratio, 1.15,
+             best_ratio=best(groups, "locust/epoll/same") / best(groups, "eventfd/epoll/same"),
+             spread=ratio_spread(groups, "locust/epoll/same", "eventfd/epoll/same"))
+    panels = []
+    for p in pins:
+        panels.append(BarPanel(
+            "Round trip, " + ("both on CPU 0" if p == "same" else "CPU 0 ↔ CPU 1"),
+            "µs per round trip (median, min–max)", ["locust", "pipe", "eventfd"],
+            [(w, [bar(groups, f"{m}/{w}/{p}") for m in ("locust", "pipe", "eventfd")])
+             for w in ("epoll", "poll")]))
+    extra = {"poll_ratio_vs_eventfd": (med(groups, "locust/poll/same")
+                                       / med(groups, "eventfd/poll/same")),
+             "epoll_ratio_vs_pipe": (med(groups, "locust/epoll/same")
+                                     / med(groups, "pipe/epoll/same"))}
+    if "split" in pins:
+        extra["split_epoll_ratio_vs_eventfd"] = (med(groups, "locust/epoll/split")
+                                                 / med(groups, "eventfd/epoll/split"))
+    return g, panels, rows, extra
+
+
+def analyse_two(run, groups, unit, higher_better, limit, text, ylabel, title):
+    """lifecycle and memory: one locust figure against one tmpfs figure."""
+    n = next((k[1] for k in groups if k[0] == "locust"), None)
+    lv, tv = med(groups, "locust", n), med(groups, "tmpfs", n)
+    ratio = lv / tv
+    best_ratio = best(groups, "locust", n, higher_better) / best(groups, "tmpfs", n, higher_better)
+    rows = [f"| file system | {ylabel}: median (min–max) |", "|---|---|",
+            f"| locustfs | {med_range(groups, 'locust', n, unit)} |",
+            f"| tmpfs | {med_range(groups, 'tmpfs', n, unit)} |"]
+    panel = BarPanel(title, ylabel, ["locust", "tmpfs"],
+                     [("", [bar(groups, "locust", n), bar(groups, "tmpfs", n)])])
+    return goal(text, ratio, limit, higher_better, best_ratio=best_ratio,
+                spread=ratio_spread(groups, "locust", "tmpfs", n)), [panel], rows, {}
+
+
+def analyse_lifecycle(run, groups):
+    return analyse_two(run, groups, "ops/s", True, 1.2, "locust ≥ 1.2× tmpfs (ops/s)",
+                       "create+write+close cycles per second", "Lifecycle (4 KiB files)")
+
+
+def analyse_memory(run, groups):
+    g, _, _, extra = analyse_two(run, groups, "B", False, 1.0,
+                                 "locust ≤ tmpfs (slab + page-cache bytes per file)",
+                                 "bytes per file", "Memory per live file")
+    n = next((k[1] for k in groups if k[0] == "locust"), None)
+    keys = ("slab", "sunreclaim", "cached", "memfree")
+
+    def comp(fs, key):
+        raw = [s[key] for s in groups[(fs, n)][3] if not s.get("warmup")]
+        return (fs, statistics.median(raw), min(raw), max(raw))
+
+    parts = {fs: {k: comp(fs, k)[1] for k in keys} for fs in ("locust", "tmpfs")}
+    rows = ["| file system | total (slab + cached), B/file: median (min–max) | slab | of which "
+            "unreclaimable | data pages (Cached) | MemFree drop (cross-check) |",
+            "|---|---|---|---|---|---|"]
+    for fs in ("locust", "tmpfs"):
+        p = parts[fs]
+        rows.append(f"| {'locustfs' if fs == 'locust' else fs} | {med_range(groups, fs, n)} | "
+                    f"{fmt(p['slab'])} | {fmt(p['sunreclaim'])} | {fmt(p['cached'])} | "
+                    f"{fmt(p['memfree'])} |")
+    panel = BarPanel(f"Memory per live file (N = {n:,}, {run.params.get('size')} B each)",
+                     "bytes per file (median, min–max)", ["locust", "tmpfs"],
+                     [("slab + cached", [bar(groups, "locust", n), bar(groups, "tmpfs", n)]),
+                      ("slab", [comp("locust", "slab"), comp("tmpfs", "slab")]),
+                      ("cached (data)", [comp("locust", "cached"), comp("tmpfs", "cached")])])
+    extra["components"] = parts
+    return g, [panel], rows, extra
+
+
+def analyse_throughput(run, groups):
+    rows = ["| file system | write, MiB/s | read, MiB/s |", "|---|---|---|"]
+    for fs in ("locust", "tmpfs"):
+        rows.append(f"| {'locustfs' if fs == 'locust' else fs} | "
+                    f"{med_range(groups, fs + '/write')} | {med_range(groups, fs + '/read')} |")
+    rw = med(groups, "locust/write") / med(groups, "tmpfs/write")
+    rr = med(groups, "locust/read") / med(groups, "tmpfs/read")
+    ratio = min(rw, rr)
+    best_ratio = min(best(groups, f"locust/{op}", None, True)
+                     / best(groups, f"tmpfs/{op}", None, True) for op in ("write", "read"))
+    spreads = [ratio_spread(groups, f"locust/{op}", f"tmpfs/{op}") for op in ("write", "read")]
+    g = goal("locust ≥ 0.9× tmpfs (MiB/s, write and read)", ratio, 0.9, True,
+             f"write {rw:.2f}×, read {rr:.2f}×", best_ratio,
+             spread=(min(sp[0] for sp in spreads), min(sp[1] for sp in spreads)))
+    panel = BarPanel(f"Sequential {run.params.get('mib', '?')} MiB, "
+                     f"{run.params.get('block', 0) // 1024} KiB blocks", "MiB/s",
+                     ["locust", "tmpfs"],
+                     [(op, [bar(groups, f"locust/{op}"), bar(groups, f"tmpfs/{op}")])
+                      for op in ("write", "read")])
+    return g, [panel], rows, {"write_ratio": rw, "read_ratio": rr}
+
+
+def series_points(groups, series):
+    pts = []
+    for n in ns_of(groups, series):
+        s = stats(groups[(series, n)][0])
+        pts.append((float(n), s["median"], s["min"], s["max"]))
+    return pts
+
+
+def slope_growth(points):
+    """Least-squares slope over the upper half of the x range ÷ that over the lower half
+    (1.0 for a straight line; None with too few points or a non-positive lower slope)."""
+    mid = points[-1][0] / 2
+    lo = [p for p in points if p[0] <= mid]
+    hi = [p for p in points if p[0] >= mid]
+    if len(lo) < 2 or len(hi) < 2:
+        return None
+    b_lo, b_hi = linear_fit(lo)[1], linear_fit(hi)[1]
+    return b_hi / b_lo if b_lo > 0 else None
+
+
+def analyse_fanout(run, groups):
+    fits, growth = {}, {}
+    for m in ("locust", "pipe"):
+        pts = [(p[0], p[1]) for p in series_points(groups, m)]
+        fits[m] = linear_fit(pts)
+        growth[m] = slope_growth(pts)
+    ns = ns_of(groups, "locust")
+    rows = ["| watchers N | locust, ns per write | pipe, ns per write | locust ÷ pipe |",
+            "|---|---|---|---|"]
+    for n in ns:
+        rows.append(f"| {n:,} | {med_range(groups, 'locust', n)} | "
+                    f"{med_range(groups, 'pipe', n)} | "
+                    f"{med(groups, 'locust', n) / med(groups, 'pipe', n):.2f}× |")
+    rows += ["", "| fit: time = a + b·N | a, ns | b, ns per watcher | R² | slope, upper half of N "
+             "÷ lower half |", "|---|---|---|---|---|"]
+    for m in ("locust", "pipe"):
+        a, b, r2 = fits[m]
+        rows.append(f"| {m} | {fmt(a)} | {b:.2f} | {r2:.4f} | "
+                    f"{'n/a' if growth[m] is None else f'{growth[m]:.2f}'} |")
+    ratio = fits["locust"][1] / fits["pipe"][1] if fits["pipe"][1] > 0 else float("nan")
+    best_fit = {m: linear_fit([(float(n), best(groups, m, n)) for n in ns_of(groups, m)])[1]
+                for m in ("locust", "pipe")}
+    best_ratio = best_fit["locust"] / best_fit["pipe"] if best_fit["pipe"] > 0 else float("nan")
+
+    def rep_slopes(m):
+        per_n = {n: by_rep(groups, m, n) for n in ns_of(groups, m)}
+        reps = set.intersection(*(set(v) for v in per_n.values()))
+        return {r: linear_fit([(float(n), per_n[n][r]) for n in per_n])[1] for r in reps}
+
+    sl, sp = rep_slopes("locust"), rep_slopes("pipe")
+    spread = interquartile([sl[r] / sp[r] for r in sl if r in sp and sp[r] > 0] or [float("nan")])
+    lg = growth["locust"]
+    linear = lg is not None and lg <= 1.5
+    shown = {m: "n/a" if v is None else f"{v:.2f}×" for m, v in growth.items()}
+    g = goal("linear in N (slope over the upper half of N within 1.5× of the lower half's) and "
+             "per-watcher cost ≤ pipe's", ratio, 1.0, False,
+             f"per-watcher {fits['locust'][1]:.1f} ns vs {fits['pipe'][1]:.1f} ns; locust's "
+             f"slope grows {shown['locust']} from the lower to the upper half of N "
+             f"(pipe: {shown['pipe']})", best_ratio, also=linear, spread=spread)
+    panel = LinePanel("One write's cost with N epoll watchers", "epoll instances watching (N)",
+                      "ns per write (median, min–max)",
+                      [(m, series_points(groups, m), fits[m][:2]) for m in ("locust", "pipe")])
+    extra = {"fit": {m: {"a_ns": fits[m][0], "b_ns_per_watcher": fits[m][1], "r2": fits[m][2],
+                         "slope_growth": growth[m]} for m in fits}}
+    return g, [panel], rows, extra
+
+
+def analyse_teardown(run, groups):
+    ns = ns_of(groups, "locust")
+    rows = ["| files N | locust, ms | tmpfs + unlink, ms | locust ÷ tmpfs | locust µs/file | "
+            "tmpfs µs/file |", "|---|---|---|---|---|---|"]
+    for n in ns:
+        lv, tv = med(groups, "locust", n), med(groups, "tmpfs", n)
+        rows.append(f"| {n:,} | {med_range(groups, 'locust', n)} | "
+                    f"{med_range(groups, 'tmpfs', n)} | "
+                    f"{lv / tv:.2f}× | {fmt(lv * 1000 / n)} | {fmt(tv * 1000 / n)} |")
+    top = ns[-1]
+    ratio = med(groups, "locust", top) / med(groups, "tmpfs", top)
+
+    # Linear: the marginal cost of a file between the two largest N is within 1.5× of that
+    # between the two N below (a fixed cost of exiting dominates the small N).
+    def marginal(i, j):
+        return (med(groups, "locust", ns[j]) - med(groups, "locust", ns[i])) / (ns[j] - ns[i])
+
+    growth = None
+    if len(ns) >= 3 and marginal(-3, -2) > 0:
+        growth = marginal(-2, -1) / marginal(-3, -2)
+    linear = growth is not None and growth <= 1.5
+    g = goal(f"locust ≤ 1.1× tmpfs at N = {top:,}, linear in N", ratio, 1.1, False,
+             f"marginal cost per file between N = {ns[-2]:,} and {top:,} is {growth:.2f}× that "
+             f"between {ns[-3]:,} and {ns[-2]:,}" if growth is not None else
+             "linearity not measurable (too few N, or no growth between the smaller N)",
+             best(groups, "locust", top) / best(groups, "tmpfs", top), also=linear,
+             spread=ratio_spread(groups, "locust", "tmpfs", top))
+    panel = LinePanel("Exit teardown of N open files", "files N (log)", "ms until gone (log)",
+                      [(m, series_points(groups, m), None) for m in ("locust", "tmpfs")],
+                      log_x=True, log_y=True)
+    extra = {"marginal_cost_growth": growth,
+             "ratios": {str(n): med(groups, "locust", n) / med(groups, "tmpfs", n) for n in ns}}
+    return g, [panel], rows, extra
+
+
+BENCHES = {
+    "wakeup": ("Wake-up round trip", analyse_wakeup,
+               "Two processes ping-pong one message, each sleeping in `epoll_wait()` (or "
+               "`poll()`) on its inbound channel. Channels, one per direction: a locustfs file "
+               "(each side has its own fd on it; a write appends one byte, the reader's file "
+               "position trails the size until it reads it, which is EPOLLIN), a pipe, an "
+               "eventfd (8-byte counter). A sample is the mean round trip over {iters} round "
+               "trips (one CPU) or {split_iters} (two CPUs), after {preroll} unmeasured ones. "
+               "Primary "
+               "figure: both processes pinned to CPU 0; under TCG a wake-up that crosses vCPUs "
+               "waits for the other vCPU's timer tick, so the two-CPU figures mostly measure "
+               "that."),
+    "lifecycle": ("File lifecycle", analyse_lifecycle,
+                  "`open(O_CREAT|O_EXCL)` + one {size}-byte write + `close()`, {ops} cycles "
+                  "per sample, on one name. On locustfs the close removes the file; on tmpfs "
+                  "an `unlink()` follows. O_EXCL makes a locustfs file that survived its last "
+                  "close fail the run."),
+    "fanout": ("Fan-out", analyse_fanout,
+               "One file watched by N epoll instances (level-triggered EPOLLIN on one reader "
+               "fd); the writer's `write()` of one byte runs every instance's wake-up "
+               "callback. A sample is the median time of one write over {writes} writes, each "
+               "timed on its own with its byte read back unmeasured (a pipe wakes its readers "
+               "only when a write makes it non-empty, so every timed write must find it "
+               "empty). No task sleeps in the instances: what is measured is the wake-up's "
+               "walk over N epoll callbacks. After the last write of a sample the first, "
+               "middle and last instance must report EPOLLIN. Peer: a pipe whose read end the "
+               "same number of instances watch. The dashed lines are least-squares fits."),
+    "teardown": ("Exit teardown", analyse_teardown,
+                 "A child creates N files and keeps them open, takes a timestamp and goes "
+                 "away: on locustfs the files are all in one epoll instance and the child just "
+                 "exits (the epoll instance is torn down, every last close removes its file); "
+                 "on tmpfs it unlinks its N files, then exits. tmpfs files cannot be watched "
+                 "(no `->poll`: `epoll_ctl()` fails with EPERM), so the peer has no epoll "
+                 "teardown to do. Measured until the parent's `waitpid()` returns; the "
+                 "directory must be empty then."),
+    "memory": ("Memory per live file", analyse_memory,
+               "N = {files} files, each created, written with {size} bytes and kept open (a "
+               "locustfs file lives only while open, so the tmpfs files are kept open too). "
+               "Kernel memory from `/proc/meminfo` deltas per file: Slab (inode, dentry, "
+               "struct file, the file system's own per-file objects) plus Cached (the data "
+               "pages); SUnreclaim is the part of slab that memory pressure cannot free. The "
+               "drop of MemFree is shown as a cross-check only: per-CPU page lists and memory "
+               "that earlier work frees lazily move it by megabytes. Reclaimable caches are "
+               "dropped before each baseline and names are never reused."),
+    "throughput": ("Throughput", analyse_throughput,
+                   "Sequential {block}-byte writes of {mib} MiB into one new file, a rewind, "
+                   "then sequential reads of all of it (each block's index is checked). MiB/s "
+                   "for the write and for the read phase."),
+}
+
+# Why locustfs loses where it does, shown under a benchmark whose goal is not met: what its
+# code path does beyond the peer's (from src/ and the 7.3 kernel).
+WHY = {
+    "wakeup": "a locustfs message is page-cache I/O. The write takes the inode lock, updates "
+              "the file times (`file_modified()`) and goes through `generic_perform_write()` "
+              "(folio lookup, copy, size update) before the wake-up; the read goes through "
+              "`filemap_read()` (folio lookup, copy, atime). An eventfd's write and read only "
+              "update a counter under its wait queue's lock, and a pipe's copy into a pipe "
+              "buffer sits in between. The wake-up itself is the same kind (one epoll callback, "
+              "one task woken); under TCG every extra instruction on the path is emulated.",
+    "lifecycle": "creating a locustfs file allocates its `Node` and a separately reference-"
+                 "counted wait queue besides the inode, and the last close removes the name "
+                 "under the parent directory's lock (`start_removing_dentry()`, "
+                 "`simple_unlink()`, `d_delete_notify()`): it does `unlink()`'s work inside "
+                 "`close()`, so what is saved is only the `unlink()` system call and its path "
+                 "walk.",
+    "fanout": "both wake-ups walk one wait queue with one epoll callback per watcher. "
+              "locustfs's wake-up carries no event key (the kernel crate's `PollCondVar` has no "
+              "keyed wake-up), so epoll cannot skip watchers by event mask; here every watcher "
+              "waits for EPOLLIN, so that alone does not explain a difference. Under TCG the "
+              "walk's cost is dominated by emulated memory accesses to N epoll items.",
+    "teardown": "each last close takes the parent directory's lock and removes the name "
+                "(`simple_unlink()` + `d_delete_notify()`), the same work as tmpfs's `unlink()` "
+                "loop, and besides it tears down an epoll instance with N items (the tmpfs peer "
+                "cannot have one: its files have no `->poll`) and frees each file's `Node` and "
+                "wait queue (the queue after an RCU grace period).",
+    "memory": "each locustfs file carries its own `Node` (open count, flags, charge) and a "
+              "separately allocated, reference-counted wait queue besides the inode, dentry, "
+              "struct file and data page that tmpfs also pays for.",
+    "throughput": "each locustfs write takes the inode lock, and whenever the file grows past "
+                  "a page boundary charges the new size to the mount under the mount-wide lock "
+                  "before `generic_perform_write()` and settles it after.",
+}
+
+
+# ------------------------------------------------------------------------------ outputs
+
+
+def environment(args, env):
+    return {
+        "kernel_release": env.get("kernel_release", "?"),
+        "kernel_version": env.get("kernel_version", "?"),
+        "kernel_flavour": args.flavour,
+        "debug_checkers": env.get("debug_checkers", "") or "none",
+        "clocksource": env.get("clocksource", "?"),
+        "accelerator": args.accel,
+        "smp": args.smp,
+        "guest_cpus": int(env.get("cpus", "0") or 0),
+        "guest_memory": args.mem,
+        "pinning": "every program pinned to CPU 0; wakeup: both processes on CPU 0 "
+                   "(primary) and parent on CPU 0 / child on CPU 1",
+        "qemu": args.qemu,
+        "host_cpu": args.host_cpu,
+        "host_load_before_after": args.host_load,
+    }
+
+
+def smoke(args, runs):
+    passed = failed = 0
+    for name in PROGRAMS:
+        run = runs[name]
+        why = run.failure() or sanity(name, run)
+        if why:
+            failed += 1
+            print(f"not ok {name}: {why}")
+        else:
+            passed += 1
+            print(f"ok {name}: {len(run.samples)} samples in "
+                  f"{len({s['series'] for s in run.samples})} series, {run.seconds:.1f} s")
+    if args.guest_status != 0 and failed == 0:
+        failed += 1
+        print(f"not ok guest: the guest run ended with status {args.guest_status}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def write_results(args, runs, env):
+    os.makedirs(args.results, exist_ok=True)
+    envd = environment(args, env)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    summary, sections, problems = [], [], []
+    for name in PROGRAMS:
+        run = runs[name]
+        title, analyse, method = BENCHES[name]
+        why = run.failure() or sanity(name, run)
+        if why:
+            problems.append(f"`{name}`: {why}")
+            summary.append(f"| {title} | — | not measured: {why} | | |")
+            continue
+        groups = run.groups()
+        g, panels, rows, extra = analyse(run, groups)
+        svg = os.path.join(args.results, name + ".svg")
+        with open(svg, "w", encoding="utf-8") as f:
+            f.write(Figure(panels, f"{envd['kernel_release']}, {args.accel.upper()}, "
+                                   f"smp {args.smp}, {args.mode} run, {stamp}").svg())
+        series = {}
+        for (s, n), (vals, warm, unit, _) in sorted(groups.items(),
+                                                    key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+            series.setdefault(s, {"unit": unit, "points": []})["points"].append(
+                dict(n=n, samples=vals, warmup_samples=warm, **stats(vals)))
+        result = {
+            "bench": name, "title": title, "mode": args.mode, "generated": stamp,
+            "environment": envd, "params": run.params, "goal": g, "summary": extra,
+            "series": series,
+            "run": {"seconds": run.seconds, "exit": run.exit, "leftovers": run.check},
+        }
+        with open(os.path.join(args.results, name + ".json"), "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=1, sort_keys=False)
+            f.write("\n")
+        verdict = "**met**" if g["met"] else "**not met**"
+        if g["uncertain"]:
+            verdict += " (uncertain)"
+        summary.append(f"| {title} | {g['text']} | {g['ratio']:.2f}× "
+                       f"{('(' + g['detail'] + ')') if g['detail'] else ''} | "
+                       f"{g['best_ratio']:.2f}× | {verdict} |")
+        rel = os.path.relpath(svg, os.path.dirname(os.path.abspath(args.doc)))
+        text = [f"## {title}", "", method.format(**run.params), "",
+                f"Goal: {g['text']}. Measured: {g['ratio']:.2f}×"
+                f"{' (' + g['detail'] + ')' if g['detail'] else ''} — {verdict}. From the best "
+                f"samples (least disturbed): {g['best_ratio']:.2f}×.", ""]
+        if g["uncertain"]:
+            lo, hi = g["ratio_interquartile_spread"] or (0, 0)
+            text += ["This verdict is not robust: "
+                     + (f"the ratio of each repetition's back-to-back samples has an "
+                        f"interquartile range of {lo:.2f}×–{hi:.2f}×, which includes the "
+                        "limit. " if g["limit_inside_spread"] else "")
+                     + ("The best samples give the opposite verdict, so the medians were "
+                        "moved by other work on the host (see the load average above). "
+                        if g["met"] != g["met_by_best_samples"] else "")
+                     + "Rerun `make bench` on an idle host to settle it.", ""]
+        if not g["met"]:
+            text += [f"Where locustfs loses: {WHY[name]}", ""]
+        raw_rel = os.path.relpath(os.path.join(args.results, name + ".json"),
+                                  os.path.dirname(os.path.abspath(args.doc)))
+        text += rows + ["", f"![{title}]({rel})", "",
+                        f"Raw samples: [`{raw_rel}`]({raw_rel}); "
+                        f"{run.params.get('reps')} measured repetitions after "
+                        f"{run.params.get('warmup')} discarded warm-up; the program ran "
+                        f"{run.seconds:.0f} s.", ""]
+        sections.append("\n".join(text))
+    if args.guest_status != 0:
+        problems.append(f"the guest run ended with status {args.guest_status} (see the log of "
+                        "`scripts/bench.sh`)")
+    doc = [
+        "# locustfs benchmarks",
+        "",
+        f"Generated by `make bench` (`scripts/bench.sh`, {args.mode} run) on {stamp}; the run "
+        f"took {args.seconds / 60:.1f} min. Do not edit: rerun `make bench` instead. Raw "
+        "samples, medians and the environment of each benchmark are in `bench/results/*.json`.",
+        "",
+        "Every figure below comes from one boot of the perf guest kernel (no KASAN, lockdep, "
+        "kmemleak or UBSAN; the guest checks and refuses otherwise), with locustfs and its peer "
+        "measured in the same boot, each benchmark's series interleaved repetition by "
+        "repetition. Tables give the median of the measured repetitions and their min–max; "
+        "the first repetition of every series is a warm-up and is left out. Goals are judged "
+        "on medians. The \"best ÷ best\" column compares the least disturbed samples (the "
+        "fastest time, the highest rate): other work on the host only ever adds time to a "
+        "guest's sample, so where medians and best samples disagree, the host was busy and "
+        "the best samples are the better estimate of locustfs's own cost. A verdict marked "
+        "\"(uncertain)\" is one that the best samples contradict, or whose limit lies inside "
+        "the interquartile range of the per-repetition ratios.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| guest kernel | {envd['kernel_release']} ({envd['kernel_flavour']} build), "
+        f"`{envd['kernel_version']}` |",
+        f"| debug checkers | {envd['debug_checkers']} |",
+        f"| guest clocksource | {envd['clocksource']} (booted with `tsc_early_khz=` the host's "
+        "TSC frequency: without ACPI the guest cannot calibrate its TSC and would fall back "
+        "to the 1 ms refined-jiffies clock) |",
+        f"| accelerator | **{args.accel.upper()}**"
+        + (" (no KVM here: every instruction is emulated; absolute figures are 10–100× slower "
+           "than on hardware, ratios are what the goals are about)" if args.accel == "tcg" else "")
+        + " |",
+        f"| vCPUs (smp) | {args.smp} |",
+        f"| guest memory | {args.mem} |",
+        f"| pinning | {envd['pinning']} |",
+        f"| mounts | locustfs `-o size=768m`, tmpfs `-o size=768m` |",
+        f"| host | {args.host_cpu}; {args.qemu} |",
+        f"| host load average (1 min) | {' before the run, '.join(args.host_load.split()) or '?'}"
+        " after it (the host has 2 cores; QEMU's TCG uses one thread per vCPU, so anything "
+        "above 2 means the guest competed with other work) |",
+        "",
+        "## Summary",
+        "",
+        "| benchmark | goal | measured: locust ÷ peer, medians | best ÷ best | verdict |",
+        "|---|---|---|---|---|",
+        *summary,
+        "",
+    ]
+    if problems:
+        doc += ["## Problems in this run", ""] + [f"- {p}" for p in problems] + [""]
+    doc += sections
+    os.makedirs(os.path.dirname(os.path.abspath(args.doc)), exist_ok=True)
+    with open(args.doc, "w", encoding="utf-8") as f:
+        f.write("\n".join(doc).rstrip() + "\n")
+    for line in summary:
+        print(line)
+    return 1 if problems else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--mode", choices=["smoke", "quick", "full"], required=True)
+    ap.add_argument("--results", default="bench/results")
+    ap.add_argument("--doc", default="docs/benchmarks.md")
+    ap.add_argument("--accel", default="tcg")
+    ap.add_argument("--smp", type=int, default=2)
+    ap.add_argument("--mem", default="2G")
+    ap.add_argument("--flavour", default="perf")
+    ap.add_argument("--qemu", default="")
+    ap.add_argument("--host-cpu", default="")
+    ap.add_argument("--host-load", default="", help="host load average before and after")
+    ap.add_argument("--seconds", type=float, default=0.0, help="wall time of the whole run")
+    ap.add_argument("--guest-status", type=int, default=0)
+    args = ap.parse_args()
+    runs = {name: Run(args.raw, name) for name in PROGRAMS}
+    if args.mode == "smoke":
+        return smoke(args, runs)
+    return write_results(args, runs, read_env(os.path.join(args.raw, "guest.env")))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

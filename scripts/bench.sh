@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# `make bench`: runs the benchmark programs of bench/ in one boot of a guest kernel and writes
+# bench/results/*.json, bench/results/*.svg and docs/benchmarks.md.
+#
+#   scripts/bench.sh [--quick] [--smoke] [--kernel debug|perf]
+#
+#   (default)   full run on the perf kernel (~10 min under TCG, more on a busy host)
+#   --quick     a short real run (< 5 min once the perf kernel is built)
+#   --smoke     every program with tiny sizes and one repetition, checked for sane output;
+#               prints "N passed, N failed" and writes no results (default kernel: debug)
+#   --kernel F  the guest kernel flavour (scripts/kernel.sh); figures only come from perf
+#
+# Steps: builds the perf (or debug) guest kernel if it is not cached, the static benchmark
+# programs (bench/Makefile) and locustfs.ko against that kernel (in a copy of the module
+# source under $LOCUSTFS_CACHE/bench-FLAVOUR, so the work tree's own build is left alone; the
+# debug kernel reuses the work tree's locustfs.ko when it is current), then boots the guest
+# once (qemu/run-qemu.sh; bench/guest.sh inside) and hands its raw output to bench/report.py.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+mode=full flavour=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) mode=quick; shift ;;
+	--smoke) mode=smoke; shift ;;
+	--kernel) flavour=${2:?--kernel needs debug or perf}; shift 2 ;;
+	-h | --help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "bench: unknown argument '$1' (usage: scripts/bench.sh [--quick] [--smoke] [--kernel F])" ;;
+	esac
+done
+[ -n "$flavour" ] || { [ "$mode" = smoke ] && flavour=debug || flavour=perf; }
+case $flavour in debug | perf) ;; *) die "bench: --kernel must be debug or perf" ;; esac
+if [ "$mode" != smoke ] && [ "$flavour" != perf ]; then
+	die "bench: figures come only from the perf kernel (--kernel debug is for --smoke)"
+fi
+
+SMP=2
+MEM=2G
+start=$(date +%s)
+# The host's load average (1 min): other guests running beside this one disturb its figures.
+host_load() { cut -d' ' -f1 /proc/loadavg; }
+bench=$LOCUSTFS_TOP/bench
+stage=$LOCUSTFS_CACHE/bench-$flavour
+share=$stage/share
+
+# --- guest kernel ---------------------------------------------------------------------------
+kdir=$("$LOCUSTFS_TOP/scripts/kernel.sh" path "$flavour")
+if [ ! -f "$kdir/.locustfs-built" ]; then
+	phase "bench: the $flavour kernel is not built yet"
+	"$LOCUSTFS_TOP/scripts/kernel.sh" build "$flavour"
+fi
+bzimage=$kdir/arch/x86/boot/bzImage
+[ -f "$bzimage" ] || die "bench: $bzimage missing"
+if [ "$mode" != smoke ]; then
+	debug_opts=$(grep -E '^CONFIG_(KASAN|LOCKDEP|PROVE_LOCKING|DEBUG_KMEMLEAK|UBSAN)=y' \
+		"$kdir/.config" | tr '\n' ' ' || true)
+	[ -z "$debug_opts" ] || die "bench: $kdir has debugging checkers ($debug_opts): no figures from it"
+fi
+
+# --- programs and module --------------------------------------------------------------------
+phase "bench: building the benchmark programs"
+make -s -C "$bench" || die "bench: building bench/ failed"
+
+# module_current: the work tree's locustfs.ko exists and no module source is newer.
+module_current() {
+	local ko=$LOCUSTFS_TOP/locustfs.ko
+	[ -f "$ko" ] && [ -z "$(find "$LOCUSTFS_TOP/Kbuild" "$LOCUSTFS_TOP/src" -type f -newer "$ko" \
+		! -name '*.o' ! -name '*.cmd' ! -name generated.rs ! -name c_inlines.c -print -quit)" ]
+}
+
+if [ "$flavour" = debug ] && module_current; then
+	ko=$LOCUSTFS_TOP/locustfs.ko
+	info "using the work tree's locustfs.ko (built against the debug kernel)"
+else
+	# A copy of the module source (Kbuild, src/) without build products; tar keeps the
+	# files' times, so an unchanged source is not rebuilt on the next run.
+	phase "bench: building locustfs.ko against the $flavour kernel in $stage/src"
+	mkdir -p "$stage/src"
+	(cd "$LOCUSTFS_TOP" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.cmd' \
+		--exclude='*.mod' --exclude='*.mod.c' --exclude='*.rmeta' --exclude=generated.rs \
+		--exclude=c_inlines.c --exclude=modules.order --exclude=Module.symvers Kbuild src) |
+		tar -xf - -C "$stage/src"
+	run_logged "bench-module-$flavour" make -C "$kdir" M="$stage/src" LLVM="$LLVM_SUFFIX" modules
+	ko=$stage/src/locustfs.ko
+fi
+
+# --- the guest's share: module, programs, guest script, output directory ---------------------
+rm -rf "$share"
+mkdir -p "$share/bin" "$share/out"
+cp "$ko" "$share/locustfs.ko"
+cp "$bench"/build/{wakeup,lifecycle,fanout,teardown,memory,throughput} "$share/bin/"
+cp "$bench/guest.sh" "$share/guest.sh"
+
+accel=$("$LOCUSTFS_TOP/qemu/accel.sh" --kernel "$bzimage")
+# Without ACPI the guest kernel finds no HPET or PM timer to calibrate the TSC against, marks it
+# unstable and keeps time with refined-jiffies: a 1 ms clock, useless for timing. Under TCG the
+# guest's TSC is the host's, so tell the guest its frequency.
+appends=()
+if [ "$accel" = tcg ]; then
+	khz=$("$bench/build/tsc_khz") || die "bench: cannot measure the host's TSC frequency"
+	appends=(--append "tsc_early_khz=$khz tsc=reliable")
+fi
+case $mode in
+smoke) timeout=300 ;;
+quick) timeout=900 ;;
+*) timeout=5400 ;;
+esac
+log=$LOCUSTFS_LOGS/bench-$mode.log
+phase "bench: $mode run on the $flavour kernel ($accel, $SMP vCPUs, $MEM); output also in $log"
+load_before=$(host_load)
+set +e
+"$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --repo "$share" --smp "$SMP" --mem "$MEM" \
+	--timeout "$timeout" --accel "$accel" "${appends[@]}" -- "sh guest.sh $mode" 2>&1 | tee "$log"
+guest_status=${PIPESTATUS[0]}
+set -e
+load_after=$(host_load)
+case $guest_status in
+0) ;;
+3) die "bench: the guest refused to measure (see $log)" ;;
+*) info "bench: the guest run ended with status $guest_status (see $log)" ;;
+esac
+
+# --- results ---------------------------------------------------------------------------------
+report=(python3 "$bench/report.py" --raw "$share/out" --mode "$mode" --accel "$accel"
+	--smp "$SMP" --mem "$MEM" --flavour "$flavour" --guest-status "$guest_status"
+	--seconds "$(($(date +%s) - start))"
+	--qemu "$(qemu-system-x86_64 --version | head -1)"
+	--host-cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
+	--host-load "$load_before $load_after"
+	--results "$bench/results" --doc "$LOCUSTFS_TOP/docs/benchmarks.md")
+if [ "$mode" = smoke ]; then
+	phase "bench: checking the smoke run's output"
+	"${report[@]}"
+	exit
+fi
+phase "bench: writing bench/results/ and docs/benchmarks.md"
+"${report[@]}" || die "bench: some benchmarks failed (see docs/benchmarks.md and $log)"
+info "bench: $mode run done in $(($(date +%s) - start)) s"
