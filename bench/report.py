@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from svgplot import BarPanel, Figure, LinePanel  # noqa: E402
 

@@ -59,6 +59,7 @@ stage vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1
 stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
 	'sh tests/run-suite.sh'
 stage mutant-seed "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush
+stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --kernel debug
 
 echo
 echo "== summary"
