@@ -13,7 +13,7 @@
 #   --smp N               vCPUs (default 2)
 #   --mem SIZE            guest memory (default 1G)
 #   --no-panic-on-warn    leave out panic_on_warn=1 (WARN()s then only taint, and get reported)
-#   --kmemleak            after CMD, run a kmemleak scan and log what it finds (adds ~10 s)
+#   --kmemleak            after CMD, run a kmemleak scan and log what it finds (+10-30 s)
 #   --repo DIR            host directory shared as /repo (default: this repository)
 #   --log FILE            console log (default: $LOCUSTFS_LOGS/guest-<timestamp>.log)
 #   --accel kvm|tcg       skip qemu/accel.sh's verdict

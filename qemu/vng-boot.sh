@@ -8,7 +8,7 @@
 # Options:
 #   --kernel-dir DIR      kernel build directory (KBUILD_OUTPUT; default: the debug kernel of
 #                         scripts/kernel.sh)
-#   --timeout SECONDS     hard limit for the whole run, 0 = none (default 600)
+#   --timeout SECONDS     hard limit for the whole run, 0 = none (default 900)
 #   --smp N               vCPUs (default 2)
 #   --mem SIZE            guest memory (default 1G)
 #   --append 'ARGS'       extra kernel command line (may be repeated)
@@ -17,9 +17,14 @@
 #   --accel kvm|tcg       skip qemu/accel.sh's verdict
 #
 # In the guest the repository is at the same path as on the host (this script's repository,
-# e.g. /home/me/locustfs), read-write, and is the working directory; the rest of the host's
-# filesystem is visible read-only. The command runs as root with the host's /bin/sh.
-# (The plain QEMU route, qemu/run-qemu.sh, shares the repository at /repo instead.)
+# e.g. /home/me/locustfs), read-write, and is the working directory. The rest of the guest's
+# root is the host's filesystem, read-only or behind throw-away overlays (/etc, /tmp, /var,
+# ...). The command runs as root with the host's /bin/sh. (The plain QEMU route,
+# qemu/run-qemu.sh, shares the repository at /repo instead.)
+#
+# Under TCG the boot is slow: virtme-ng's init runs systemd-tmpfiles and a udev coldplug
+# before the command (several minutes on a busy 2-core host); qemu/run-qemu.sh boots in ~20 s.
+# LOCUSTFS_VNG=PATH uses another vng executable than the pinned one of scripts/setup.sh.
 #
 # The kernel console (ttyS0, from the first message on: `vng -v` sends it to vng's stderr)
 # goes to the log file, which scripts/scan-log.sh checks after the run. The command's stdout
@@ -35,7 +40,7 @@ usage() {
 	exit 2
 }
 
-kdir='' timeout=600 smp=2 mem=1G panic_on_warn=1 log='' accel='' appends=()
+kdir='' timeout=900 smp=2 mem=1G panic_on_warn=1 log='' accel='' appends=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel-dir) kdir=${2:?--kernel-dir needs a directory}; shift 2 ;;
@@ -62,7 +67,7 @@ fi
 [[ $timeout =~ ^[0-9]+$ ]] || die "vng-boot: --timeout must be a whole number of seconds, not '$timeout'"
 [[ $smp =~ ^[1-9][0-9]*$ ]] || die "vng-boot: --smp must be a positive number, not '$smp'"
 
-VNG=$LOCUSTFS_CACHE/venv/bin/vng
+VNG=${LOCUSTFS_VNG:-$LOCUSTFS_CACHE/venv/bin/vng}
 [ -x "$VNG" ] || VNG=$(command -v vng) || die "vng-boot: virtme-ng not installed (run scripts/setup.sh)"
 command -v qemu-system-x86_64 >/dev/null || die "vng-boot: qemu-system-x86_64 not found (run scripts/setup.sh)"
 command -v udevadm >/dev/null ||
