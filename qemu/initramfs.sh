@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Builds the guest initramfs: a static busybox with its applet links, qemu/init.sh as /init,
-# /etc/passwd and /etc/group (root, locust 1000:1000, nobody 65534), /mnt/locust and the mount
-# points /init uses. Rebuilt only when an input changed (busybox, init.sh, this script).
+# Debian's stress-ng with the shared libraries it links (for tests/stress-ng.sh), /etc/passwd
+# and /etc/group (root, locust 1000:1000, nobody 65534), /mnt/locust and the mount points
+# /init uses. Rebuilt only when an input changed (busybox, stress-ng and its libraries,
+# init.sh, this script).
 #
 #   qemu/initramfs.sh OUT.cpio.gz
 #
@@ -15,6 +17,7 @@ set -euo pipefail
 [ $# -eq 1 ] || die "usage: $0 OUT.cpio.gz"
 out=$1
 BUSYBOX=${BUSYBOX:-/bin/busybox}
+STRESS_NG=${STRESS_NG:-/usr/bin/stress-ng}
 INIT=$LOCUSTFS_TOP/qemu/init.sh
 
 [ -x "$BUSYBOX" ] || die "$BUSYBOX not found: install busybox-static (scripts/setup.sh)"
@@ -22,12 +25,18 @@ file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
 	ldd "$BUSYBOX" 2>&1 | grep -q 'not a dynamic executable' ||
 	die "$BUSYBOX is not statically linked: install busybox-static"
 [ -f "$INIT" ] || die "$INIT missing"
-for tool in cpio gzip sha256sum; do
+[ -x "$STRESS_NG" ] || die "$STRESS_NG not found: install stress-ng (scripts/setup.sh)"
+for tool in cpio gzip sha256sum ldd; do
 	command -v "$tool" >/dev/null || die "$tool not found (install it: scripts/setup.sh)"
 done
 
+# stress-ng's shared libraries and dynamic loader, by the absolute paths ldd resolves.
+mapfile -t stress_libs < <(ldd "$STRESS_NG" | grep -oE '/[^ ]+' | sort -u)
+[ "${#stress_libs[@]}" -gt 0 ] || die "ldd found no libraries for $STRESS_NG"
+
 # The inputs' hash decides whether the archive is still current.
-key=$(cat "$BUSYBOX" "$INIT" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+key=$(cat "$BUSYBOX" "$STRESS_NG" "${stress_libs[@]}" "$INIT" "${BASH_SOURCE[0]}" |
+	sha256sum | cut -c1-16)
 stamp=$out.inputs
 if [ -f "$out" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then
 	exit 0
@@ -53,6 +62,14 @@ while IFS= read -r applet; do
 	ln -s "$rel/bin/busybox" "$root/$applet"
 done < <("$BUSYBOX" --list-full)
 [ -e "$root/bin/sh" ] || ln -s busybox "$root/bin/sh"
+
+# stress-ng and its libraries at the paths the binary expects (/lib64/ld-linux-x86-64.so.2,
+# /lib/x86_64-linux-gnu/...). cp -L: the guest gets the files, not the host's symlinks.
+install -m 755 "$STRESS_NG" "$root/usr/bin/stress-ng"
+for lib in "${stress_libs[@]}"; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
 
 install -m 755 "$INIT" "$root/init"
 

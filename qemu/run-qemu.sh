@@ -160,33 +160,8 @@ else
 fi
 qpid=$!
 
-# stop_guest: TERM, then KILL if it is still there after 5 s.
-stop_guest() {
-	kill -TERM "$qpid" 2>/dev/null || true
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		kill -0 "$qpid" 2>/dev/null || return 0
-		sleep 0.5
-	done
-	kill -KILL "$qpid" 2>/dev/null || true
-}
-timed_out=0 halted=0
-while kill -0 "$qpid" 2>/dev/null; do
-	# Without ACPI a power-off only halts the guest and QEMU waits for ever: stop it.
-	if grep -qa 'System halted' "$log"; then
-		halted=1
-		sleep 1
-		stop_guest
-		break
-	fi
-	if [ "$timeout" -gt 0 ] && (($(date +%s%N) / 1000000 - start_ms >= timeout * 1000)); then
-		timed_out=1
-		stop_guest
-		break
-	fi
-	sleep 0.2
-done
-qrc=0
-wait "$qpid" || qrc=$?
+watch_guest "$qpid" "$qpid" "$log" "$timeout" "$start_ms"
+timed_out=$guest_timed_out halted=$guest_halted qrc=$guest_rc
 qpid=
 end_ms=$(($(date +%s%N) / 1000000))
 if [ -n "${saved_tty:-}" ]; then stty "$saved_tty" 2>/dev/null || true; fi
@@ -194,10 +169,9 @@ if [ -n "${saved_tty:-}" ]; then stty "$saved_tty" 2>/dev/null || true; fi
 wall=$(awk -v ms=$((end_ms - start_ms)) 'BEGIN { printf "%.1f", ms / 1000 }')
 
 # Guest-side times, from the kernel log's timestamps.
-ts_of() { grep -a "locustfs-guest: $1" "$log" | head -1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' || true; }
-t_cmd=$(ts_of 'running command')
-t_fin=$(ts_of 'command finished')
-t_exit=$(ts_of 'exit status')
+t_cmd=$(guest_timestamp "$log" 'running command')
+t_fin=$(guest_timestamp "$log" 'command finished')
+t_exit=$(guest_timestamp "$log" 'exit status')
 if [ -n "$t_cmd" ] && [ -n "$t_fin" ] && [ -n "$t_exit" ]; then
 	info "$(awk -v w="$wall" -v a="$t_cmd" -v f="$t_fin" -v e="$t_exit" 'BEGIN {
 		printf "guest: %.1f s wall: boot ~%.1f s, command %.1f s", w, w - (e - a), f - a

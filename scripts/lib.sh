@@ -50,3 +50,44 @@ run_logged() {
 	fi
 	info "$name: done in $(($(date +%s) - start)) s"
 }
+
+# watch_guest PID TARGET LOG TIMEOUT START_MS: waits for the guest process PID to end. It is
+# stopped (TERM to TARGET, the PID or "-PGID", then KILL after 5 s) when its console LOG says
+# "System halted" (without ACPI a power-off only halts the guest and QEMU would wait for
+# ever) or when TIMEOUT seconds (0: no limit) have passed since START_MS (ms since the epoch).
+# Sets guest_halted and guest_timed_out (0 or 1) and guest_rc (PID's exit status).
+watch_guest() {
+	local pid=$1 target=$2 log=$3 timeout=$4 start_ms=$5
+	guest_halted=0 guest_timed_out=0 guest_rc=0
+	while kill -0 "$pid" 2>/dev/null; do
+		if grep -qa 'System halted' "$log"; then
+			guest_halted=1
+			sleep 1
+			stop_guest_process "$pid" "$target"
+			break
+		fi
+		if [ "$timeout" -gt 0 ] && (($(date +%s%N) / 1000000 - start_ms >= timeout * 1000)); then
+			guest_timed_out=1
+			stop_guest_process "$pid" "$target"
+			break
+		fi
+		sleep 0.2
+	done
+	wait "$pid" || guest_rc=$?
+}
+
+# stop_guest_process PID TARGET: TERM to TARGET, then KILL if PID is still there after 5 s.
+stop_guest_process() {
+	kill -TERM -- "$2" 2>/dev/null || true
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.5
+	done
+	kill -KILL -- "$2" 2>/dev/null || true
+}
+
+# guest_timestamp LOG WHAT: the kernel-log timestamp (seconds) of the first
+# "locustfs-guest: WHAT" line in LOG, or nothing.
+guest_timestamp() {
+	grep -a "locustfs-guest: $2" "$1" | head -1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' || true
+}

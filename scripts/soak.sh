@@ -10,9 +10,9 @@ set -euo pipefail
 kdir=${1:?usage: scripts/soak.sh KDIR DURATION}
 duration=${2:?usage: scripts/soak.sh KDIR DURATION}
 bzimage=$kdir/arch/x86/boot/bzImage
-programs="stress_seed stress_close_race stress_exclusive"
+programs="stress_seed stress_close_race stress_exclusive stress_mount stress-ng.sh"
 # Each stress program gets an equal share of the time.
-share=$((duration / 3))
+share=$((duration / 5))
 phase "soak: $programs, ~$share s each ($duration s in all), on $(basename "$kdir")"
 exec "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout $((duration * 2 + 900)) \
 	-- "SOAK_SECONDS=$share sh tests/run-suite.sh $programs"

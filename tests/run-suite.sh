@@ -30,7 +30,7 @@
 BIN=$REPO/tests/build
 KMEMLEAK_FILE=/sys/kernel/debug/kmemleak
 ALL_PROGRAMS="kunit.sh mount_opts names lifecycle data limits poll perms stress_seed
-stress_close_race stress_exclusive fault_inject module.sh"
+stress_close_race stress_exclusive stress_mount stress-ng.sh fault_inject module.sh"
 REPORT_PATTERN='BUG:|WARNING:|KASAN|UBSAN|possible circular locking|inconsistent lock state|suspicious RCU usage|possible recursive locking|lock held when returning|bad unlock balance|Oops|general protection fault|kernel BUG at|Kernel panic|panicked|unreferenced object|list_(add|del) corruption|refcount_t:|ODEBUG|INFO: task .* blocked|rcu.*stall'
 
 total_pass=0
@@ -222,6 +222,9 @@ main() {
 	fi
 	[ -n "${SOAK_SECONDS:-}" ] && echo "# SOAK_SECONDS=$SOAK_SECONDS"
 	export SOAK_SECONDS
+	# stress_mount unloads and reloads the module.
+	LOCUSTFS_KO=$KO
+	export LOCUSTFS_KO
 
 	for prog in $programs; do
 		run_program "$prog"
