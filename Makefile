@@ -74,8 +74,10 @@ lint: kernel
 	@$(KMAKE) CLIPPY=1 KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings modules 2>&1 | tee /dev/stderr | \
 		(! grep -qE '^(warning|error)')
 
-rust-analyzer: kernel
+# The module is built first: its crate includes the bindings generated at build time.
+rust-analyzer: modules
 	@$(KMAKE) rust-analyzer
+	@scripts/rust-analyzer.py rust-project.json src/locustfs.rs
 
 clean:
 	@if [ -d "$(KDIR)" ]; then $(KMAKE) clean; fi
