@@ -59,7 +59,7 @@ for patch in "${patches[@]}"; do
 		continue
 	fi
 	# The first kernel report or failed test case is the reason.
-	reason=$(grep -m1 -oE 'BUG: KASAN: [a-z-]+ in [A-Za-z0-9_]+|BUG: [^\r]*|WARNING: [^\r]*|possible circular locking[^\r]*|unreferenced object[^\r]*|not ok [0-9]+ [^\r]*|guest timed out[^\r]*' "$log" |
+	reason=$(grep -m1 -oE 'BUG: KASAN: [a-z-]+ in [A-Za-z0-9_]+|BUG: [^[:cntrl:]]*|WARNING: [^[:cntrl:]]*|possible circular locking[^[:cntrl:]]*|unreferenced object[^[:cntrl:]]*|not ok [0-9]+ [^[:cntrl:]]*|guest timed out[^[:cntrl:]]*' "$log" |
 		head -1)
 	echo "ok $n - mutant $name caught (exit $status): ${reason:-suite failed}"
 	passed=$((passed + 1))

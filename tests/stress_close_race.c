@@ -40,6 +40,18 @@
  *     Never ESTALE or another error; a descriptor obtained must be a linked file, and while
  *     it is held the name must lead to that same file.
  *
+ * join_while_last_close_waits (RACE_SECONDS):
+ *
+ *     directory D: CROWD_DIRS subdirectories and the file F
+ *     lister thread:  getdents64(D) over and over: holds D's lock (shared) most of the time
+ *     closer thread:  open(F, O_CREAT) ─ close, each close the last: its ->release waits for
+ *                     D's lock (to remove the name) with F still counted as open
+ *     joiner thread:  open(F) without O_CREAT, which needs no directory lock, so it often
+ *                     joins F inside that wait; it holds F until the closer's close has
+ *                     returned, then F must still be linked and its name must lead to it.
+ *     A last close that removed the name without counting the opener that joined meanwhile
+ *     leaves the joiner with a nameless file (tests/mutants/unlink-race.patch).
+ *
  * chaos (RACE_SECONDS): threads open/close/dup/write/truncate/unlink/rename/poll/epoll on a
  * few names while children come and go; only the expected errors may occur, and at the
  * end, every descriptor closed, nothing remains and the counters are back.
@@ -332,6 +344,113 @@ TEST_F(fs, open_vs_last_close)
 	       atomic_load(&r->joins), atomic_load(&r->misses));
 	EXPECT_EQ(0, atomic_load(&r->bad)) TH_LOG("first violation: %s", r->bad_what);
 	EXPECT_FALSE(path_exists(r->path));
+	expect_live_counters(_metadata, &c0);
+	free(r);
+}
+
+/* Entries in the directory of join_while_last_close_waits: listing them takes a while. */
+#define CROWD_DIRS 4000
+
+static void *crowd_lister(void *arg)
+{
+	struct race *r = arg;
+	char dir[LFS_PATH_MAX], buf[1 << 16];
+	int dfd;
+
+	snprintf(dir, sizeof(dir), "%s", r->path);
+	*strrchr(dir, '/') = 0;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		race_bad(r, "open the crowded directory", errno);
+		return NULL;
+	}
+	while (now_ms() < r->end) {
+		long n;
+
+		lseek(dfd, 0, SEEK_SET);
+		while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0)
+			;
+		if (n < 0)
+			race_bad(r, "getdents64", errno);
+	}
+	close(dfd);
+	return NULL;
+}
+
+static void *crowd_closer(void *arg)
+{
+	struct race *r = arg;
+	int fd;
+
+	while (now_ms() < r->end) {
+		fd = open(r->path, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			race_bad(r, "open(O_CREAT)", errno);
+			continue;
+		}
+		close(fd);
+		atomic_fetch_add(&r->cycles, 1);
+	}
+	return NULL;
+}
+
+static void *crowd_joiner(void *arg)
+{
+	struct race *r = arg;
+	int64_t until;
+	long seen;
+	int fd;
+
+	while (now_ms() < r->end) {
+		seen = atomic_load(&r->cycles);
+		fd = open(r->path, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				atomic_fetch_add(&r->misses, 1);
+			else
+				race_bad(r, "open", errno);
+			continue;
+		}
+		atomic_fetch_add(&r->joins, 1);
+		/* Until the closer's close under way (or the next one) has returned. */
+		until = now_ms() + WAKE_TIMEOUT_MS;
+		while (atomic_load(&r->cycles) <= seen + 1 && now_ms() < until &&
+		       now_ms() < r->end)
+			sched_yield();
+		race_check_held(r, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+TEST_F(fs, join_while_last_close_waits)
+{
+	static void *(*const roles[])(void *) = { crowd_lister, crowd_closer, crowd_joiner };
+	char dir[LFS_PATH_MAX], sub[LFS_PATH_MAX + 16];
+	struct race *r = calloc(1, sizeof(*r));
+	struct lfs_counters c0;
+	int i;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, lfs_counters_read(&c0));
+	ASSERT_EQ(0, mkdir(path_join(dir, self->mnt[0], "crowd"), 0755));
+	for (i = 0; i < CROWD_DIRS; i++) {
+		snprintf(sub, sizeof(sub), "%s/d%d", dir, i);
+		ASSERT_EQ(0, mkdir(sub, 0755)) TH_LOG("mkdir %s: %s", sub, strerror(errno));
+	}
+	path_join(r->path, dir, "raced");
+	r->end = race_end();
+	race_run(_metadata, r, roles, ARRAY_LEN(roles), ARRAY_LEN(roles));
+	TH_LOG("%ld create/close cycles, %ld joins, %ld misses", atomic_load(&r->cycles),
+	       atomic_load(&r->joins), atomic_load(&r->misses));
+	EXPECT_EQ(0, atomic_load(&r->bad)) TH_LOG("first violation: %s", r->bad_what);
+	EXPECT_GT(atomic_load(&r->joins), 0);
+	EXPECT_FALSE(path_exists(r->path));
+	for (i = 0; i < CROWD_DIRS; i++) {
+		snprintf(sub, sizeof(sub), "%s/d%d", dir, i);
+		ASSERT_EQ(0, rmdir(sub));
+	}
+	ASSERT_EQ(0, rmdir(dir));
 	expect_live_counters(_metadata, &c0);
 	free(r);
 }
