@@ -32,5 +32,5 @@ sh /repo/scripts/demo.sh"
 		info "the demo ends in a guest shell; /repo is this repository; 'exit' powers off"
 	fi
 fi
-phase "booting $(basename "$(dirname "$(dirname "$(dirname "$bzimage")")")")"
+phase "booting the guest kernel of $(basename "$kdir")"
 exec "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" "${args[@]}" -- "$script"

@@ -857,6 +857,23 @@ static inline void *race_closer(void *arg)
 	return NULL;
 }
 
+/*
+ * open() of r->path without O_CREAT, counted as a join or (ENOENT) a miss; any other error is
+ * a violation. Returns the descriptor or -1.
+ */
+static inline int race_join(struct race *r)
+{
+	int fd = open(r->path, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		atomic_fetch_add(&r->joins, 1);
+	else if (errno == ENOENT)
+		atomic_fetch_add(&r->misses, 1);
+	else
+		race_bad(r, "open", errno);
+	return fd;
+}
+
 /* Thread: open() without O_CREAT, check, read, close, until r->end. */
 static inline void *race_joiner(void *arg)
 {
@@ -865,15 +882,9 @@ static inline void *race_joiner(void *arg)
 	int fd;
 
 	while (now_ms() < r->end) {
-		fd = open(r->path, O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				atomic_fetch_add(&r->misses, 1);
-			else
-				race_bad(r, "open", errno);
+		fd = race_join(r);
+		if (fd < 0)
 			continue;
-		}
-		atomic_fetch_add(&r->joins, 1);
 		race_check_held(r, fd);
 		if (pread(fd, &c, 1, 0) < 0)
 			race_bad(r, "pread", errno);

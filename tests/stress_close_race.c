@@ -44,8 +44,9 @@
  *
  *     directory D: CROWD_DIRS subdirectories and the file F
  *     lister thread:  getdents64(D) over and over: holds D's lock (shared) most of the time
- *     closer thread:  open(F, O_CREAT) ─ close, each close the last: its ->release waits for
- *                     D's lock (to remove the name) with F still counted as open
+ *     closer thread:  open(F, O_CREAT) ─ write ─ close, each close often the last: its
+ *                     ->release waits for D's lock (to remove the name) with F still
+ *                     counted as open
  *     joiner thread:  open(F) without O_CREAT, which needs no directory lock, so it often
  *                     joins F inside that wait; it holds F until the closer's close has
  *                     returned, then F must still be linked and its name must lead to it.
@@ -377,23 +378,6 @@ static void *crowd_lister(void *arg)
 	return NULL;
 }
 
-static void *crowd_closer(void *arg)
-{
-	struct race *r = arg;
-	int fd;
-
-	while (now_ms() < r->end) {
-		fd = open(r->path, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			race_bad(r, "open(O_CREAT)", errno);
-			continue;
-		}
-		close(fd);
-		atomic_fetch_add(&r->cycles, 1);
-	}
-	return NULL;
-}
-
 static void *crowd_joiner(void *arg)
 {
 	struct race *r = arg;
@@ -403,15 +387,9 @@ static void *crowd_joiner(void *arg)
 
 	while (now_ms() < r->end) {
 		seen = atomic_load(&r->cycles);
-		fd = open(r->path, O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				atomic_fetch_add(&r->misses, 1);
-			else
-				race_bad(r, "open", errno);
+		fd = race_join(r);
+		if (fd < 0)
 			continue;
-		}
-		atomic_fetch_add(&r->joins, 1);
 		/* Until the closer's close under way (or the next one) has returned. */
 		until = now_ms() + WAKE_TIMEOUT_MS;
 		while (atomic_load(&r->cycles) <= seen + 1 && now_ms() < until &&
@@ -425,7 +403,7 @@ static void *crowd_joiner(void *arg)
 
 TEST_F(fs, join_while_last_close_waits)
 {
-	static void *(*const roles[])(void *) = { crowd_lister, crowd_closer, crowd_joiner };
+	static void *(*const roles[])(void *) = { crowd_lister, race_closer, crowd_joiner };
 	char dir[LFS_PATH_MAX], sub[LFS_PATH_MAX + 16];
 	struct race *r = calloc(1, sizeof(*r));
 	struct lfs_counters c0;
