@@ -122,7 +122,7 @@ trap cleanup EXIT
 trap 'printf "run-qemu: interrupted\n" >&2; exit 130' INT TERM HUP
 printf '%s' "$cmd" >"$ctl/cmd"
 
-cmdline=(console=ttyS0 no5lvl kasan.fault=panic panic=-1 oops=panic)
+cmdline=(console=ttyS0 "${GUEST_REPORT_ARGS[@]}")
 [ "$panic_on_warn" = 1 ] && cmdline+=(panic_on_warn=1)
 cmdline+=(locustfs_guest.tty=ttyS1)
 [ "$kmemleak" = 1 ] && cmdline+=(locustfs_guest.kmemleak=1)

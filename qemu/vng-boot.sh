@@ -106,7 +106,7 @@ wrapper+=" echo \"locustfs-guest: exit status \$rc\" >/dev/kmsg 2>/dev/null; exi
 
 # root=/dev/root: vng names the 9p root share "/dev/root" but passes no root=, and a kernel
 # without CONFIG_BLOCK only mounts a non-block root that is named on the command line.
-kargs=(root=/dev/root no5lvl kasan.fault=panic panic=-1 oops=panic)
+kargs=(root=/dev/root "${GUEST_REPORT_ARGS[@]}")
 [ "$panic_on_warn" = 1 ] && kargs+=(panic_on_warn=1)
 kargs+=("${appends[@]}")
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# `make check`: every test stage, then one line "N passed, N failed" (test cases over all
-# stages). Exits non-zero on any failure.
+# `make check`: every test stage, then one line "N passed, N failed, N skipped" (test cases
+# over all stages). Exits non-zero on any failure, and on any skipped case that README.md's
+# "Expected skips" table does not list.
 #
 #   scripts/check.sh KDIR
 #
-# Stages: the log scanner's own tests (host); the virtme-ng boot test (module loads, a mount
+# Stages: the log scanner's own tests (host); the negative controls (scripts/controls.sh: one
+# real kernel report of each class must fail the verdicts, naming its class); the virtme-ng
+# boot test (module loads, a mount
 # works, smoke test); the suite in the plain QEMU guest on the debug kernel (functional tests,
 # epoll stress programs, stress-ng, fault injection, KUnit, kernel-side verdicts after each
 # program); the seed-bug mutant, which the suite must catch; the benchmark programs in smoke
@@ -17,16 +20,45 @@ kdir=${1:?usage: scripts/check.sh KDIR}
 bzimage=$kdir/arch/x86/boot/bzImage
 passed=0
 failed=0
+skipped=0
 summary=()
+
+# expected_skip PROGRAM CASE: README.md's "Expected skips" table has a row for this case.
+expected_skip() {
+	awk -v prog="$1" -v case_="$2" '
+		/^## Expected skips/ { in_table = 1; next }
+		/^## / { in_table = 0 }
+		in_table && /^\|/ {
+			n = split($0, cell, "|")
+			p = cell[2]; c = cell[3]
+			gsub(/[ `]/, "", p); gsub(/[ `]/, "", c)
+			if (p == prog && (c == case_ || c == "*")) found = 1
+		}
+		END { exit !found }' "$LOCUSTFS_TOP/README.md"
+}
+
+# unexpected_skips LOG: prints each "# skipped: PROGRAM: CASE ..." line of LOG whose case the
+# README does not list as expected.
+unexpected_skips() {
+	local line prog rest case_
+	while IFS= read -r line; do
+		rest=${line#\# skipped: }
+		prog=${rest%%: *}
+		rest=${rest#*: }
+		case_=${rest%% *}
+		expected_skip "$prog" "$case_" || echo "$line"
+	done < <(grep -a '^# skipped: ' "$1")
+}
 
 # count_stage NAME LOG STATUS: adds the stage's "N passed, N failed" line (or, without one, one
 # case decided by STATUS) to the totals.
 count_stage() {
-	local name=$1 log=$2 status=$3 line p f
-	line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	local name=$1 log=$2 status=$3 line p f k=0 bad
+	line=$(grep -aE '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 	if [ -n "$line" ]; then
 		p=$(sed -E 's/^([A-Za-z]+: )?([0-9]+) passed.*/\2/' <<<"$line")
 		f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+		if [[ $line =~ ([0-9]+)\ skipped ]]; then k=${BASH_REMATCH[1]}; fi
 	elif [ "$status" -eq 0 ]; then
 		p=1 f=0
 	else
@@ -36,9 +68,16 @@ count_stage() {
 	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 	fi
+	bad=$(unexpected_skips "$log")
+	if [ -n "$bad" ]; then
+		printf 'check: %s: skipped, and not listed under "Expected skips" in README.md:\n%s\n' \
+			"$name" "$bad" >&2
+		f=$((f + $(wc -l <<<"$bad")))
+	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
-	summary+=("$(printf '%-28s %5d passed %5d failed  (exit %d)' "$name" "$p" "$f" "$status")")
+	skipped=$((skipped + k))
+	summary+=("$(printf '%-28s %5d passed %5d failed %5d skipped  (exit %d)' "$name" "$p" "$f" "$k" "$status")")
 }
 
 # stage NAME CMD...: runs one stage with its output shown and kept for counting.
@@ -54,6 +93,7 @@ stage() {
 }
 
 stage scanner "$LOCUSTFS_TOP/scripts/test-scan-log.sh"
+stage controls "$LOCUSTFS_TOP/scripts/controls.sh" "$kdir"
 stage vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 -- \
 	'sh tests/smoke.sh'
 stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
@@ -64,5 +104,5 @@ stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --kernel debug
 echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -18,6 +18,14 @@ BINDGEN_VERSION=0.73.2
 VIRTME_NG_VERSION=1.42
 KERNEL_PKG=linux-source-7.3
 
+# The guest kernel command line that makes every report fatal and every hang fail fast: the
+# first KASAN report, Oops, soft lockup, hung task, workqueue or RCU stall panics the guest
+# (which then stops: -no-reboot), so a broken run ends at its first report instead of its
+# timeout. no5lvl: TCG's LA57 CPU model makes KASAN report at boot (shared/TOOLCHAIN.md).
+# panic_on_warn=1 is added separately (qemu/run-qemu.sh --no-panic-on-warn).
+GUEST_REPORT_ARGS=(no5lvl kasan.fault=panic panic=-1 oops=panic softlockup_panic=1
+	sysctl.kernel.hung_task_panic=1 workqueue.panic_on_stall=1 sysctl.kernel.panic_on_rcu_stall=1)
+
 phase() { printf '==> %s\n' "$*" >&2; }
 info() { printf '    %s\n' "$*" >&2; }
 die() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Scans a guest kernel console log for kernel bug reports (KASAN, UBSAN, lockdep, WARN, BUG,
-# Oops, panic, kmemleak, RCU stalls, hung tasks, KUnit failures, Rust panics).
+# Scans a guest kernel console log for kernel bug reports (every class in tests/report-patterns:
+# KASAN, lockdep, WARN, BUG, Oops, panic, kmemleak, stalls, hung tasks, KUnit, Rust panics, ...).
 #
 #   scripts/scan-log.sh LOGFILE
 #
@@ -29,71 +29,41 @@ if [ ! -r "$log" ] || [ -d "$log" ]; then
 	exit 2
 fi
 
-# Extended regular expressions, matched against the message text (timestamp stripped).
-# "^" anchors a header at the start of the message.
-PATTERNS=(
-	'^([A-Za-z0-9_.-]+: )?BUG: '                 # BUG: KASAN/sleeping in atomic/soft lockup/...
-	'^WARNING: '                                 # WARN*(), lockdep, RCU-lockdep, refcount
-	'KASAN: [a-z-]+ in '                         # "BUG: KASAN: slab-use-after-free in", "KASAN: null-ptr-deref in range"
-	'^UBSAN: [a-z-]+ in '                        # UBSAN: array-index-out-of-bounds in f.c:1:2
-	'possible circular locking dependency'       # lockdep
-	'inconsistent lock state'                    # lockdep
-	'suspicious RCU usage'                       # RCU lockdep
-	'possible recursive locking detected'        # lockdep
-	'^INFO: trying to register non-static key'   # lockdep: lock used before init
-	'^Oops: '                                    # Oops: general protection fault, ... [#1]
-	'general protection fault'                   # older "general protection fault: 0000 [#1]"
-	'^Kernel panic - not syncing'                # panic()
-	'kernel BUG at '                             # BUG()/BUG_ON()
-	'^(kmemleak: )?unreferenced object.* 0x[0-9a-f]+ \(size' # kmemleak: verbose scan or debugfs dump
-	'^kmemleak: [0-9]+ new suspected memory leak' # kmemleak scan result
-	'self-detected stall on CPU'                 # RCU stall
-	'detected stalls on CPUs'                    # RCU stall
-	'detected expedited stalls'                  # RCU expedited stall
-	'RCU stall'                                  # generic wording
-	'^INFO: task .* blocked.* for more than [0-9]+ seconds' # hung task detector
-	'Disabling lock debugging due to kernel taint' # lockdep went off: the run cannot be trusted
-	'^rust_kernel: panicked at '                 # Rust panic!() in the kernel
-	'^ *not ok [0-9]+ '                          # KUnit failure
-)
+# The report headers: one list, shared with the guest-side checks of tests/run-suite.sh.
+patterns=$(dirname "$0")/../tests/report-patterns
+classify=$(dirname "$0")/../tests/report-classes.awk
+hits_file=$(mktemp)
+trap 'rm -f "$hits_file"' EXIT
+awk -v patterns="$patterns" -f "$classify" "$log" >"$hits_file"
 
-pattern_file=$(mktemp)
-trap 'rm -f "$pattern_file"' EXIT
-printf '%s\n' "${PATTERNS[@]}" >"$pattern_file"
-
-# awk does the work: strip CR and the timestamp, match, group nearby matches into one report
-# and print each report once with its context. A report framed by "=====" lines (KASAN, UBSAN)
+# Group nearby headers into one report and print each report once with its context and class. A report framed by "=====" lines (KASAN, UBSAN)
 # is printed up to its closing line, one that ends with "---[ end trace ... ]---" (WARN, Oops)
 # up to that line; others get CONTEXT_AFTER lines. Never more than MAX_REPORT_LINES.
 awk -v before="$CONTEXT_BEFORE" -v after="$CONTEXT_AFTER" -v maxlines="$MAX_REPORT_LINES" \
-	-v pattern_file="$pattern_file" -v logname="$log" '
+	-v logname="$log" -v hits_file="$hits_file" '
+# The hits: line number, class, message.
 BEGIN {
-	npat = 0
-	while ((getline p < pattern_file) > 0)
-		if (p != "")
-			pats[++npat] = p
-	close(pattern_file)
+	while ((getline hit < hits_file) > 0) {
+		split(hit, f, "\t")
+		hits[++nhits] = f[1] + 0
+		hit_class[f[1] + 0] = f[2]
+	}
+	close(hits_file)
 }
 {
 	sub(/\r+$/, "")
 	gsub(/\r/, "")
-	lines[NR] = $0
+	lines[FNR] = $0
 	msg = $0
-	# "[   12.345678] " and an optional "[    T1] " / "[  C0] " caller id.
-	sub(/^\[ *[0-9]+\.[0-9]+\] */, "", msg)
+	sub(/^\[ *[0-9]+(\.[0-9]+)?\] */, "", msg)
 	sub(/^\[ *[TC][0-9]+\] */, "", msg)
-	msgs[NR] = msg
-	for (i = 1; i <= npat; i++) {
-		if (msg ~ pats[i]) {
-			hits[++nhits] = NR
-			break
-		}
-	}
+	msgs[FNR] = msg
+	nlines = FNR
 }
 function is_rule(m) { return m ~ /^=================+$/ }
 # Last line of the report whose header is line n.
 function report_end(n,    k, limit) {
-	limit = (n + maxlines > NR) ? NR : n + maxlines
+	limit = (n + maxlines > nlines) ? nlines : n + maxlines
 	if (n > 1 && is_rule(msgs[n - 1])) {
 		for (k = n + 1; k <= limit; k++)
 			if (is_rule(msgs[k]))
@@ -105,7 +75,7 @@ function report_end(n,    k, limit) {
 		if (msgs[k] ~ /^---\[ end (trace|Kernel panic)/)
 			return k
 	}
-	return (n + after > NR) ? NR : n + after
+	return (n + after > nlines) ? nlines : n + after
 }
 END {
 	if (nhits == 0)
@@ -124,8 +94,18 @@ END {
 		rep_head[nrep] = n
 	}
 	printf "scan-log: %d kernel report(s) in %s\n", nrep, logname
+	classes = ""
+	for (h = 1; h <= nhits; h++) {
+		c = hit_class[hits[h]]
+		if (!(c in seen)) {
+			seen[c] = 1
+			classes = classes " " c
+		}
+	}
+	printf "scan-log: classes:%s\n", classes
 	for (r = 1; r <= nrep; r++) {
-		printf "\n----- report %d of %d, line %d: %s\n", r, nrep, rep_head[r], msgs[rep_head[r]]
+		printf "\n----- report %d of %d, line %d [%s]: %s\n", r, nrep, rep_head[r],
+			hit_class[rep_head[r]], msgs[rep_head[r]]
 		for (n = rep_start[r]; n <= rep_end[r]; n++)
 			printf "%s\n", lines[n]
 		printf "----- end of report %d\n", r

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Negative controls of the verdicts: provokes one real kernel report of each class in the debug
+# guest and requires that the machinery `make check` judges the real tests with turns each one
+# into a failure that names its class. A detector that has not been seen to fire is not one.
+#
+#   scripts/controls.sh KDIR [CLASS...]
+#
+# - LKDTM (the kernel's crash provoker, /sys/kernel/debug/provoke-crash/DIRECT) provokes a
+#   WARNING, BUG, Oops, KASAN use-after-free, refcount overflow, list corruption, soft lockup and
+#   hung task. Each of these panics the guest by design (GUEST_REPORT_ARGS in scripts/lib.sh),
+#   so each gets its own boot: qemu/run-qemu.sh must exit 125 ("kernel report") and
+#   scripts/scan-log.sh must name the class.
+# - A lockdep report and a kmemleak leak do not panic: one boot runs tests/run-suite.sh with the
+#   two modules of tests/controls/ as programs; the suite's post-run check must fail each one,
+#   naming the class, and the host's scan must fail the boot too.
+#
+# Prints TAP ("ok N - CLASS: ...") and ends with "N passed, N failed".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=${1:?usage: scripts/controls.sh KDIR [CLASS...]}
+shift
+bzimage=$kdir/arch/x86/boot/bzImage
+provoke=/sys/kernel/debug/provoke-crash/DIRECT
+
+# CLASS|LKDTM crash type|guest set-up run before it (shortens the detector's wait).
+LKDTM_CONTROLS=(
+	'warning|WARNING|'
+	'bug|BUG|'
+	'oops|EXCEPTION|'
+	'kasan|READ_AFTER_FREE|'
+	'refcount|REFCOUNT_INC_OVERFLOW|'
+	'list-corruption|CORRUPT_LIST_ADD|'
+	'soft-lockup|SOFTLOCKUP|echo 1 >/proc/sys/kernel/watchdog_thresh'
+	'hung-task|HUNG_TASK|echo 2 >/proc/sys/kernel/hung_task_timeout_secs'
+)
+# CLASS|program of tests/controls run by the suite|what its post-run check must say.
+SUITE_CONTROLS=(
+	'kmemleak|controls/kmemleak.sh|kmemleak'
+	'lockdep|controls/lockdep.sh|kernel-report(lockdep'
+)
+
+wanted() {
+	[ ${#only[@]} -eq 0 ] && return 0
+	local c
+	for c in "${only[@]}"; do [ "$c" = "$1" ] && return 0; done
+	return 1
+}
+only=("$@")
+
+n=0 passed=0 failed=0
+result() {
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		passed=$((passed + 1))
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+	fi
+}
+
+# The classes scan-log named in a run-qemu.sh output.
+scanned_classes() {
+	sed -n 's/^scan-log: classes: *//p' "$1" | tail -1
+}
+
+total=0
+for c in "${LKDTM_CONTROLS[@]}" "${SUITE_CONTROLS[@]}"; do wanted "${c%%|*}" && total=$((total + 1)); done
+echo "TAP version 13"
+echo "1..$total"
+
+started=$(date +%s)
+for c in "${LKDTM_CONTROLS[@]}"; do
+	IFS='|' read -r class crash setup <<<"$c"
+	wanted "$class" || continue
+	log=$LOCUSTFS_LOGS/control-$class.log
+	phase "control $class: LKDTM $crash" >&2
+	cmd="$setup${setup:+; }echo $crash >$provoke; echo 'control: the guest survived LKDTM $crash'"
+	"$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 180 -- "$cmd" >"$log" 2>&1
+	status=$?
+	classes=$(scanned_classes "$log")
+	if [ "$status" = 125 ] && [[ " $classes " == *" $class "* ]]; then
+		result ok "$class: LKDTM $crash fails the run (exit 125, scan-log classes: $classes)"
+	else
+		result fail "$class: LKDTM $crash: exit $status, scan-log classes '${classes:-none}' (log: $log)"
+		grep -a 'lkdtm\|run-qemu:' "$log" | head -n 5 | sed 's/^/# /'
+	fi
+done
+
+suite_classes=()
+for c in "${SUITE_CONTROLS[@]}"; do wanted "${c%%|*}" && suite_classes+=("$c"); done
+if [ ${#suite_classes[@]} -gt 0 ]; then
+	log=$LOCUSTFS_LOGS/control-suite.log
+	progs=
+	for c in "${suite_classes[@]}"; do
+		IFS='|' read -r _ prog _ <<<"$c"
+		progs="$progs $prog"
+	done
+	phase "controls in the suite:$progs" >&2
+	make -s -C "$kdir" M="$LOCUSTFS_TOP/tests/controls" LLVM="$LLVM_SUFFIX" modules \
+		>"$LOCUSTFS_LOGS/control-modules.log" 2>&1 ||
+		die "controls: building tests/controls failed (see $LOCUSTFS_LOGS/control-modules.log)"
+	"$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 600 -- \
+		"sh tests/run-suite.sh$progs" >"$log" 2>&1
+	status=$?
+	classes=$(scanned_classes "$log")
+	for c in "${suite_classes[@]}"; do
+		IFS='|' read -r class prog verdict <<<"$c"
+		post=$(grep -a "post-run checks of $prog:" "$log" | tail -1)
+		if grep -aq "^not ok [0-9]* $prog\$" "$log" && [[ $post == *"FAILED ("*"$verdict"* ]] &&
+			[ "$status" = 125 ] && [[ " $classes " == *" $class "* ]]; then
+			result ok "$class: $prog fails its post-run check (${post#*FAILED }) and the boot (exit 125, scan-log classes: $classes)"
+		else
+			result fail "$class: $prog: '${post:-no post-run check}', boot exit $status, scan-log classes '${classes:-none}' (log: $log)"
+		fi
+	done
+fi
+info "controls: $(($(date +%s) - started)) s" >&2
+echo "controls: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
