@@ -2,7 +2,8 @@
 #
 # locustfs: build the module, boot it in a QEMU guest, test and benchmark it.
 #
-#   make run [CMD='...']   boot the debug kernel, load + mount locustfs, run a demo or CMD
+#   make run [CMD='...'] [TIMEOUT=S]  boot the debug kernel, load + mount locustfs, run a demo
+#                          or CMD; the guest is stopped after S seconds (default 600)
 #   make check             the whole test suite in the guest; ends with "N passed, N failed"
 #   make modules           build locustfs.ko against $(KDIR)
 #   make fmt | lint        rustfmt check | clippy (CLIPPY=1), warnings are errors
@@ -50,8 +51,13 @@ modules: kernel
 tests: kernel
 	@$(MAKE) -s -C tests KSRC="$(KSRC)"
 
+# CMD and TIMEOUT reach scripts/run.sh through the environment, as they were typed: the shell
+# running the recipe never parses them, so CMD may hold any quotes, and make does not expand
+# the `$` in them either.
+run: export LOCUSTFS_RUN_CMD := $(value CMD)
+run: export LOCUSTFS_RUN_TIMEOUT := $(value TIMEOUT)
 run: modules tests
-	@scripts/run.sh "$(KDIR)" "$(CMD)"
+	@scripts/run.sh "$(KDIR)"
 
 check: modules tests
 	@scripts/check.sh "$(KDIR)"

@@ -5,11 +5,19 @@
 # shell in the guest.
 #
 #   scripts/run.sh KDIR [CMD]
+#
+# Environment (how `make run` passes CMD and TIMEOUT, untouched by any shell on the way):
+#   LOCUSTFS_RUN_CMD       the command, when no CMD argument is given
+#   LOCUSTFS_RUN_TIMEOUT   seconds after which the guest is stopped, 0 for no limit (default:
+#                          qemu/run-qemu.sh's, 600 s; none for the interactive demo)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kdir=${1:?usage: scripts/run.sh KDIR [CMD]}
-cmd=${2:-}
+cmd=${2-${LOCUSTFS_RUN_CMD:-}}
+timeout=${LOCUSTFS_RUN_TIMEOUT:-}
+[[ -z $timeout || $timeout =~ ^[0-9]+$ ]] ||
+	die "TIMEOUT must be a whole number of seconds (0: no limit), not '$timeout'"
 bzimage=$kdir/arch/x86/boot/bzImage
 [ -f "$bzimage" ] || die "no kernel image at $bzimage"
 [ -f "$LOCUSTFS_TOP/locustfs.ko" ] || die "locustfs.ko is not built (make modules)"
@@ -21,9 +29,11 @@ mount -t locustfs none /mnt/locust || { echo "run: mount -t locustfs failed" >&2
 echo "locustfs loaded and mounted at /mnt/locust"'
 
 args=()
+[ -z "$timeout" ] || args+=(--timeout "$timeout")
 if [ -n "$cmd" ]; then
 	script="$prelude
-cd /repo && $cmd"
+cd /repo || exit 1
+$cmd"
 else
 	script="$prelude
 sh /repo/scripts/demo.sh"
