@@ -13,7 +13,10 @@
  *     exclusive, nested) and io_uring IORING_OP_POLL_ADD (raw syscalls), and a waiter thread;
  *   - fd passing with SCM_RIGHTS, inotify draining, children, credentials.
  *
- * Every program includes this header instead of kselftest_harness.h.
+ * Every program includes this header instead of kselftest_harness.h, declares its tests with
+ * TEST_F_TIMEOUT(fixture, name, LFS_TIMEOUT) (or a timeout of its own sized from its
+ * parameters with lfs_test_timeout()) and ends with LFS_MAIN: a program that finds no
+ * locustfs to test (not root, or the file system type not registered) exits with KSFT_SKIP.
  *
  * Environment understood by every program:
  *   LOCUSTFS_FSTYPE        file system type to mount (default "locustfs"); another type, such
@@ -62,6 +65,14 @@
  * WAKE_TIMEOUT_MS is reported as lost.
  */
 #define WAKE_TIMEOUT_MS 10000
+/*
+ * The timeout of a waiter that an action must wake (waiter_start() + waiter_join_woken()):
+ * longer than WAKE_TIMEOUT_MS, so that a wait its timeout ended cannot pass for a wake-up.
+ * That matters because poll() and select() scan every descriptor once more when their timeout
+ * expires and then report what is ready, woken or not: with a lost wake-up they still return
+ * the right mask, only late.
+ */
+#define WAITER_TIMEOUT_MS (WAKE_TIMEOUT_MS + WAKE_TIMEOUT_MS / 2)
 /* How long the absence of an event is watched for when an event must not arrive. */
 #define QUIET_MS 300
 
@@ -110,7 +121,92 @@ static inline pid_t sys_gettid(void)
 
 /* ---------------------------------------------------------------- harness */
 
-/* Raises the harness timeout of every registered test to at least SECONDS (call from main). */
+/*
+ * The per-test harness timeout, in seconds: BASE, or LOCUSTFS_TEST_TIMEOUT when that is
+ * larger. Evaluated by the harness's test registration (a constructor, before main()), so
+ * BASE may depend on parameters read from the environment there.
+ */
+static inline int lfs_test_timeout(long base)
+{
+	const char *s = getenv("LOCUSTFS_TEST_TIMEOUT");
+	long v = 0;
+	char *end;
+
+	if (s && *s) {
+		v = strtol(s, &end, 10);
+		if (*end || v < 0)
+			v = 0;
+	}
+	if (v < base)
+		v = base;
+	return v > INT_MAX / 1000 ? INT_MAX / 1000 : (int)v;
+}
+
+/* Timeout of the functional programs' tests: 120 s, for a loaded emulated guest is slow. */
+#define LFS_TIMEOUT lfs_test_timeout(120)
+
+/* The file system type under test: LOCUSTFS_FSTYPE, by default locustfs. */
+static inline const char *lfs_fstype(void)
+{
+	const char *t = getenv("LOCUSTFS_FSTYPE");
+
+	return t && *t ? t : "locustfs";
+}
+
+/* Whether file system type TYPE is registered (listed in /proc/filesystems). */
+static inline bool fs_registered(const char *type)
+{
+	char line[128], *name;
+	bool found = false;
+	FILE *f = fopen("/proc/filesystems", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		name = strrchr(line, '\t');
+		found = !strcmp(name ? name + 1 : line, type);
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Exits with KSFT_SKIP (TAP "1..0 # SKIP") when this program cannot test anything here: not
+ * root, or the type under test not registered (the module is not loaded). Listing the tests
+ * (-l) and the help (-h) work anyway.
+ */
+static inline void lfs_require_fs(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-l") || !strcmp(argv[i], "-h"))
+			return;
+	if (geteuid() != 0) {
+		ksft_print_header();
+		ksft_exit_skip("must be run as root (mounts instances)\n");
+	}
+	if (!fs_registered(lfs_fstype())) {
+		ksft_print_header();
+		ksft_exit_skip("file system type %s is not registered (load locustfs.ko)\n",
+			       lfs_fstype());
+	}
+}
+
+/* main() of a program: skips when there is no locustfs, else runs the harness. */
+#define LFS_MAIN                                           \
+	int main(int argc, char **argv)                    \
+	{                                                  \
+		lfs_require_fs(argc, argv);                \
+		return test_harness_run(argc, argv);       \
+	}
+
+/*
+ * Obsolete: programs that still declare their tests with plain TEST_F and raise the timeouts
+ * from main(). This reaches into the harness's private test list; declare the timeout with
+ * TEST_F_TIMEOUT and lfs_test_timeout() instead. Kept until no program uses it.
+ */
 static inline void harness_min_timeout(long seconds)
 {
 	struct __fixture_metadata *f;
@@ -122,7 +218,7 @@ static inline void harness_min_timeout(long seconds)
 				t->timeout = (int)seconds;
 }
 
-/* Number of test cases the harness would run without filters (variants x tests). */
+/* Obsolete, like harness_min_timeout(): the number of test cases (variants x tests). */
 static inline int harness_case_count(void)
 {
 	struct __fixture_metadata *f;
@@ -140,14 +236,12 @@ static inline int harness_case_count(void)
 	return n;
 }
 
-/*
- * main() of the functional programs: the harness, each test allowed 120 s (a loaded emulated
- * guest is slow) or LOCUSTFS_TEST_TIMEOUT seconds.
- */
+/* Obsolete, like harness_min_timeout(): use TEST_F_TIMEOUT(..., LFS_TIMEOUT) and LFS_MAIN. */
 #define LFS_HARNESS_MAIN                                                       \
 	int main(int argc, char **argv)                                        \
 	{                                                                      \
 		harness_min_timeout(env_long("LOCUSTFS_TEST_TIMEOUT", 120));   \
+		lfs_require_fs(argc, argv);                                    \
 		return test_harness_run(argc, argv);                           \
 	}
 
@@ -264,13 +358,6 @@ static inline int wait_files_gone(const char *dir, int timeout_ms)
 }
 
 /* ---------------------------------------------------------------- mounts */
-
-static inline const char *lfs_fstype(void)
-{
-	const char *t = getenv("LOCUSTFS_FSTYPE");
-
-	return t && *t ? t : "locustfs";
-}
 
 static inline bool lfs_is_locustfs(void)
 {
@@ -1304,7 +1391,8 @@ struct waiter {
 	pthread_t thread;
 	atomic_int tid;
 	atomic_bool done;
-	int result; /* what watch_wait() returned */
+	int64_t started_ms, ended_ms; /* CLOCK_MONOTONIC around the watch_wait() call */
+	int result;		      /* what watch_wait() returned */
 };
 
 static inline void *waiter_main(void *arg)
@@ -1312,7 +1400,9 @@ static inline void *waiter_main(void *arg)
 	struct waiter *wt = arg;
 
 	atomic_store(&wt->tid, sys_gettid());
+	wt->started_ms = now_ms();
 	wt->result = watch_wait(wt->w, wt->timeout_ms);
+	wt->ended_ms = now_ms();
 	atomic_store(&wt->done, true);
 	return NULL;
 }
@@ -1320,7 +1410,8 @@ static inline void *waiter_main(void *arg)
 /*
  * Starts a thread waiting on W for up to TIMEOUT_MS and returns once it sleeps in its wait
  * syscall: 0; 1 when the wait ended before it could block (the descriptor was ready); -1
- * on failure.
+ * on failure. A waiter that an action must wake is given WAITER_TIMEOUT_MS and joined with
+ * waiter_join_woken().
  */
 static inline int waiter_start(struct waiter *wt, struct watch *w, int timeout_ms)
 {
@@ -1342,6 +1433,39 @@ static inline int waiter_join(struct waiter *wt)
 {
 	pthread_join(wt->thread, NULL);
 	return wt->result;
+}
+
+/* Whether the joined waiter's wait lasted its whole timeout (so its result proves nothing). */
+static inline bool waiter_timed_out(const struct waiter *wt)
+{
+	return wt->timeout_ms >= 0 && wt->ended_ms - wt->started_ms >= wt->timeout_ms;
+}
+
+/*
+ * Joins a waiter that the action just done must have woken: it must end within
+ * WAKE_TIMEOUT_MS from now, and not by its own timeout. Returns what its watch_wait()
+ * returned, or -ETIME when it was not woken (then it is joined once its timeout ends it, and
+ * whatever poll() or select() reported at that point is ignored).
+ */
+static inline int waiter_join_woken(struct waiter *wt)
+{
+	int64_t deadline = now_ms() + WAKE_TIMEOUT_MS;
+	bool woken;
+
+	while (!atomic_load(&wt->done) && now_ms() < deadline)
+		sleep_ms(1);
+	woken = atomic_load(&wt->done);
+	waiter_join(wt);
+	return woken && !waiter_timed_out(wt) ? wt->result : -ETIME;
+}
+
+/* How a waiter_join_woken() result of -ETIME reads in a message. */
+static inline const char *not_woken_note(const struct waiter *wt, int got)
+{
+	if (got != -ETIME)
+		return got == 0 ? " (timed out)" : "";
+	return waiter_timed_out(wt) ? " (lost wake-up: the wait ran to its timeout)" :
+				      " (lost wake-up: still asleep after WAKE_TIMEOUT_MS)";
 }
 
 #endif /* LOCUSTFS_TESTS_COMMON_H */

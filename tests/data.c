@@ -32,7 +32,7 @@ static off_t size_of(int fd)
 	return fstat(fd, &st) ? -1 : st.st_size;
 }
 
-TEST_F(fs, write_then_read_across_pages)
+TEST_F_TIMEOUT(fs, write_then_read_across_pages, LFS_TIMEOUT)
 {
 	size_t len = 3 * LFS_PAGE + 123;
 	char *in = malloc(len), *out = malloc(len);
@@ -58,7 +58,7 @@ TEST_F(fs, write_then_read_across_pages)
 	free(out);
 }
 
-TEST_F(fs, large_file_round_trip)
+TEST_F_TIMEOUT(fs, large_file_round_trip, LFS_TIMEOUT)
 {
 	size_t chunk = 64 * 1024, total = 4 * 1024 * 1024, off;
 	char *in = malloc(chunk), *out = malloc(chunk);
@@ -82,7 +82,7 @@ TEST_F(fs, large_file_round_trip)
 	free(out);
 }
 
-TEST_F(fs, pwrite_past_eof_leaves_a_zero_hole)
+TEST_F_TIMEOUT(fs, pwrite_past_eof_leaves_a_zero_hole, LFS_TIMEOUT)
 {
 	char buf[LFS_PAGE * 3];
 	int w, r;
@@ -101,7 +101,7 @@ TEST_F(fs, pwrite_past_eof_leaves_a_zero_hole)
 	close(r);
 }
 
-TEST_F(fs, readv_writev)
+TEST_F_TIMEOUT(fs, readv_writev, LFS_TIMEOUT)
 {
 	char a[5] = "alpha", b[4000], c[5000], got[9005];
 	struct iovec wv[3] = { { a, sizeof(a) }, { b, sizeof(b) }, { c, sizeof(c) } };
@@ -125,7 +125,7 @@ TEST_F(fs, readv_writev)
 	close(r);
 }
 
-TEST_F(fs, lseek_set_cur_end)
+TEST_F_TIMEOUT(fs, lseek_set_cur_end, LFS_TIMEOUT)
 {
 	char buf[8] = { 0 };
 	int w, r;
@@ -152,7 +152,7 @@ TEST_F(fs, lseek_set_cur_end)
 	close(r);
 }
 
-TEST_F(fs, seek_data_and_hole)
+TEST_F_TIMEOUT(fs, seek_data_and_hole, LFS_TIMEOUT)
 {
 	char page[LFS_PAGE];
 	off_t pos;
@@ -184,7 +184,7 @@ TEST_F(fs, seek_data_and_hole)
 	close(r);
 }
 
-TEST_F(fs, o_append)
+TEST_F_TIMEOUT(fs, o_append, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX], buf[32] = { 0 };
 	int a1, a2, w;
@@ -208,7 +208,7 @@ TEST_F(fs, o_append)
 	close(w);
 }
 
-TEST_F(fs, truncate_shrink_then_extend_reads_zeros)
+TEST_F_TIMEOUT(fs, truncate_shrink_then_extend_reads_zeros, LFS_TIMEOUT)
 {
 	char buf[2 * LFS_PAGE];
 	int w, r;
@@ -231,7 +231,7 @@ TEST_F(fs, truncate_shrink_then_extend_reads_zeros)
 	close(r);
 }
 
-TEST_F(fs, mmap_read_and_shared_write)
+TEST_F_TIMEOUT(fs, mmap_read_and_shared_write, LFS_TIMEOUT)
 {
 	size_t len = 2 * LFS_PAGE;
 	char in[2 * LFS_PAGE], out[2 * LFS_PAGE], p[LFS_PATH_MAX];
@@ -270,7 +270,7 @@ TEST_F(fs, mmap_read_and_shared_write)
 	close(r);
 }
 
-TEST_F(fs, splice_and_sendfile)
+TEST_F_TIMEOUT(fs, splice_and_sendfile, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX], in[10000], out[10000];
 	int w, r, dst, pipefd[2];
@@ -305,7 +305,7 @@ TEST_F(fs, splice_and_sendfile)
 	close(r);
 }
 
-TEST_F(fs, read_at_eof_returns_zero_without_blocking)
+TEST_F_TIMEOUT(fs, read_at_eof_returns_zero_without_blocking, LFS_TIMEOUT)
 {
 	char buf[8];
 	int w, r, nb;
@@ -325,7 +325,7 @@ TEST_F(fs, read_at_eof_returns_zero_without_blocking)
 	close(r);
 }
 
-TEST_F(fs, o_direct_refused)
+TEST_F_TIMEOUT(fs, o_direct_refused, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX], q[LFS_PATH_MAX];
 	int w, fd;
@@ -348,4 +348,4 @@ TEST_F(fs, o_direct_refused)
 	close(w);
 }
 
-LFS_HARNESS_MAIN
+LFS_MAIN

@@ -23,7 +23,7 @@ static long long free_inodes(const char *dir)
 	return statfs(dir, &sf) ? -1 : (long long)sf.f_ffree;
 }
 
-TEST_F(fs, max_files_counts_files_and_directories)
+TEST_F_TIMEOUT(fs, max_files_counts_files_and_directories, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "max_files=4");
 	char p[LFS_PATH_MAX];
@@ -57,7 +57,7 @@ TEST_F(fs, max_files_counts_files_and_directories)
 	close(f3);
 }
 
-TEST_F(fs, max_files_raised_by_remount)
+TEST_F_TIMEOUT(fs, max_files_raised_by_remount, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "max_files=1");
 	int f1, f2;
@@ -73,7 +73,7 @@ TEST_F(fs, max_files_raised_by_remount)
 	close(f2);
 }
 
-TEST_F(fs, max_file_size_short_write_then_efbig)
+TEST_F_TIMEOUT(fs, max_file_size_short_write_then_efbig, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "max_file_size=8k");
 	char buf[10000];
@@ -94,7 +94,7 @@ TEST_F(fs, max_file_size_short_write_then_efbig)
 	close(fd);
 }
 
-TEST_F(fs, max_file_size_bounds_truncate)
+TEST_F_TIMEOUT(fs, max_file_size_bounds_truncate, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "max_file_size=8k");
 	int fd = create_file(d, "f", NULL);
@@ -106,7 +106,7 @@ TEST_F(fs, max_file_size_bounds_truncate)
 	close(fd);
 }
 
-TEST_F(fs, max_file_size_per_file)
+TEST_F_TIMEOUT(fs, max_file_size_per_file, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "max_file_size=1m");
 	size_t big = (1 << 20) + 4096;
@@ -127,7 +127,7 @@ TEST_F(fs, max_file_size_per_file)
 	free(buf);
 }
 
-TEST_F(fs, size_is_accounted_in_whole_pages)
+TEST_F_TIMEOUT(fs, size_is_accounted_in_whole_pages, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=64k");
 	struct lfs_counters c0, c;
@@ -160,7 +160,7 @@ TEST_F(fs, size_is_accounted_in_whole_pages)
 }
 
 /* Without max_file_size, a file may grow to the mount's size, no further: see EPOLLOUT. */
-TEST_F(fs, max_file_size_defaults_to_size)
+TEST_F_TIMEOUT(fs, max_file_size_defaults_to_size, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=16k");
 	const char *e = lfs_mount_slot(_metadata, self->mnt, "size=16k,max_file_size=1m");
@@ -187,7 +187,7 @@ TEST_F(fs, max_file_size_defaults_to_size)
 	close(p[1].fd);
 }
 
-TEST_F(fs, write_crossing_size_enospc)
+TEST_F_TIMEOUT(fs, write_crossing_size_enospc, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=16k,max_file_size=1m");
 	char buf[20000];
@@ -229,7 +229,7 @@ TEST_F(fs, write_crossing_size_enospc)
 	EXPECT_EQ(4, free_blocks(d));
 }
 
-TEST_F(fs, unlinked_file_keeps_its_space_until_closed)
+TEST_F_TIMEOUT(fs, unlinked_file_keeps_its_space_until_closed, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=16k");
 	char p[LFS_PATH_MAX], buf[8192];
@@ -245,7 +245,7 @@ TEST_F(fs, unlinked_file_keeps_its_space_until_closed)
 	EXPECT_EQ(4, free_blocks(d));
 }
 
-TEST_F(fs, size_raised_by_remount)
+TEST_F_TIMEOUT(fs, size_raised_by_remount, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=8k,max_file_size=1m");
 	char buf[8192];
@@ -266,7 +266,7 @@ TEST_F(fs, size_raised_by_remount)
 	close(fd);
 }
 
-TEST_F(fs, statfs_reflects_usage)
+TEST_F_TIMEOUT(fs, statfs_reflects_usage, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=1m,max_files=100");
 	char p[LFS_PATH_MAX], buf[5000] = { 0 };
@@ -293,7 +293,7 @@ TEST_F(fs, statfs_reflects_usage)
 	EXPECT_EQ(100, (long)sf.f_ffree);
 }
 
-TEST_F(fs, shared_mapping_within_limits)
+TEST_F_TIMEOUT(fs, shared_mapping_within_limits, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=16k,max_file_size=8k");
 	char *map;
@@ -312,4 +312,4 @@ TEST_F(fs, shared_mapping_within_limits)
 	EXPECT_EQ(4, free_blocks(d));
 }
 
-LFS_HARNESS_MAIN
+LFS_MAIN

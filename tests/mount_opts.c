@@ -72,7 +72,7 @@ static void expect_root(struct __test_metadata *_metadata, const char *dir, mode
 
 LFS_FIXTURE_EMPTY(inst);
 
-TEST_F(inst, defaults)
+TEST_F_TIMEOUT(inst, defaults, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	struct statfs sf;
@@ -87,7 +87,7 @@ TEST_F(inst, defaults)
 }
 
 /* size defaults to half the RAM and max_files to tmpfs' nr_inodes: compare with a tmpfs. */
-TEST_F(inst, defaults_match_tmpfs)
+TEST_F_TIMEOUT(inst, defaults_match_tmpfs, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	struct statfs lf, tf;
@@ -110,14 +110,14 @@ TEST_F(inst, defaults_match_tmpfs)
 		       (unsigned long long)tf.f_files);
 }
 
-TEST_F(inst, mode_uid_gid_applied)
+TEST_F_TIMEOUT(inst, mode_uid_gid_applied, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "mode=750,uid=1000,gid=2000");
 
 	expect_root(_metadata, d, 0750, 1000, 2000);
 }
 
-TEST_F(inst, max_files_in_statfs)
+TEST_F_TIMEOUT(inst, max_files_in_statfs, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "max_files=10");
 	char p[LFS_PATH_MAX];
@@ -138,7 +138,7 @@ TEST_F(inst, max_files_in_statfs)
 	EXPECT_EQ(10, (long)sf.f_ffree);
 }
 
-TEST_F(inst, remount_size)
+TEST_F_TIMEOUT(inst, remount_size, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=1m");
 
@@ -148,7 +148,7 @@ TEST_F(inst, remount_size)
 	EXPECT_TRUE(mount_has_option(d, "size=2097152"));
 }
 
-TEST_F(inst, remount_max_files)
+TEST_F_TIMEOUT(inst, remount_max_files, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "max_files=2");
 
@@ -158,7 +158,7 @@ TEST_F(inst, remount_max_files)
 	EXPECT_TRUE(mount_has_option(d, "max_files=5"));
 }
 
-TEST_F(inst, remount_mode_and_owner)
+TEST_F_TIMEOUT(inst, remount_mode_and_owner, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 
@@ -167,7 +167,7 @@ TEST_F(inst, remount_mode_and_owner)
 	EXPECT_TRUE(mount_has_option(d, "mode=700"));
 }
 
-TEST_F(inst, remount_rejects_bad_options_and_keeps_settings)
+TEST_F_TIMEOUT(inst, remount_rejects_bad_options_and_keeps_settings, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=1m,max_files=7");
 
@@ -178,7 +178,7 @@ TEST_F(inst, remount_rejects_bad_options_and_keeps_settings)
 	EXPECT_TRUE(mount_has_option(d, "size=1048576"));
 }
 
-TEST_F(inst, instances_are_independent)
+TEST_F_TIMEOUT(inst, instances_are_independent, LFS_TIMEOUT)
 {
 	const char *a = lfs_mount_slot(_metadata, self->mnt, "size=1m,max_files=5");
 	const char *b = lfs_mount_slot(_metadata, self->mnt, "size=2m");
@@ -199,7 +199,7 @@ TEST_F(inst, instances_are_independent)
 	close(fd);
 }
 
-TEST_F(inst, unprivileged_mount_eperm)
+TEST_F_TIMEOUT(inst, unprivileged_mount_eperm, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char spare[LFS_PATH_MAX];
@@ -241,7 +241,7 @@ FIXTURE_TEARDOWN_PARENT(size_suffix)
 	lfs_teardown_slots(_metadata, self->mnt);
 }
 
-TEST_F(size_suffix, statfs_and_proc_mounts)
+TEST_F_TIMEOUT(size_suffix, statfs_and_proc_mounts, LFS_TIMEOUT)
 {
 	char shown[64];
 
@@ -288,7 +288,7 @@ FIXTURE_TEARDOWN_PARENT(option_shown)
 	lfs_teardown_slots(_metadata, self->mnt);
 }
 
-TEST_F(option_shown, in_proc_mounts)
+TEST_F_TIMEOUT(option_shown, in_proc_mounts, LFS_TIMEOUT)
 {
 	char opts[512] = "";
 
@@ -333,7 +333,7 @@ FIXTURE_TEARDOWN_PARENT(bad_option)
 		lfs_umount(self->dir);
 }
 
-TEST_F(bad_option, rejected_and_logged)
+TEST_F_TIMEOUT(bad_option, rejected_and_logged, LFS_TIMEOUT)
 {
 	EXPECT_EQ(-EINVAL, lfs_mount(self->dir, variant->opts));
 	EXPECT_FALSE(path_exists(self->dir)) TH_LOG("a failed mount leaves no mount point");
@@ -342,4 +342,4 @@ TEST_F(bad_option, rejected_and_logged)
 	close(self->kmsg);
 }
 
-LFS_HARNESS_MAIN
+LFS_MAIN

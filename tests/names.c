@@ -20,7 +20,7 @@ static int type_of(const char *path)
 	return lstat(path, &st) ? 0 : (int)(st.st_mode & S_IFMT);
 }
 
-TEST_F(fs, mkdir_nested_and_rmdir)
+TEST_F_TIMEOUT(fs, mkdir_nested_and_rmdir, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char a[LFS_PATH_MAX], b[LFS_PATH_MAX], c[LFS_PATH_MAX];
@@ -41,7 +41,7 @@ TEST_F(fs, mkdir_nested_and_rmdir)
 	EXPECT_EQ(ENOENT, errno);
 }
 
-TEST_F(fs, readdir_lists_entries_with_types)
+TEST_F_TIMEOUT(fs, readdir_lists_entries_with_types, LFS_TIMEOUT)
 {
 	static const char *const files[] = { "f1", "f2", "f3" };
 	static const char *const dirs[] = { "d1", "d2" };
@@ -89,7 +89,7 @@ TEST_F(fs, readdir_lists_entries_with_types)
 	EXPECT_EQ(0, count_entries(d));
 }
 
-TEST_F(fs, readdir_of_many_entries)
+TEST_F_TIMEOUT(fs, readdir_of_many_entries, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char p[LFS_PATH_MAX], name[32];
@@ -112,7 +112,7 @@ TEST_F(fs, readdir_of_many_entries)
 	EXPECT_EQ(0, count_entries(d));
 }
 
-TEST_F(fs, open_creat_makes_regular_files)
+TEST_F_TIMEOUT(fs, open_creat_makes_regular_files, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char p[LFS_PATH_MAX], q[LFS_PATH_MAX];
@@ -138,7 +138,7 @@ TEST_F(fs, open_creat_makes_regular_files)
 	close(fd2);
 }
 
-TEST_F(fs, files_inside_nested_directories)
+TEST_F_TIMEOUT(fs, files_inside_nested_directories, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char a[LFS_PATH_MAX], b[LFS_PATH_MAX], f[LFS_PATH_MAX];
@@ -160,7 +160,7 @@ TEST_F(fs, files_inside_nested_directories)
 	EXPECT_EQ(0, rmdir(a));
 }
 
-TEST_F(fs, rename_file_and_directory)
+TEST_F_TIMEOUT(fs, rename_file_and_directory, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char p[LFS_PATH_MAX], q[LFS_PATH_MAX], r[LFS_PATH_MAX], s[LFS_PATH_MAX];
@@ -190,7 +190,7 @@ TEST_F(fs, rename_file_and_directory)
 	EXPECT_EQ(0, rmdir(p)) TH_LOG("the renamed directory is empty once its file is closed");
 }
 
-TEST_F(fs, rename_over_existing_file)
+TEST_F_TIMEOUT(fs, rename_over_existing_file, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char src[LFS_PATH_MAX], dst[LFS_PATH_MAX];
@@ -213,7 +213,7 @@ TEST_F(fs, rename_over_existing_file)
 	close(ft);
 }
 
-TEST_F(fs, rename_noreplace)
+TEST_F_TIMEOUT(fs, rename_noreplace, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char a[LFS_PATH_MAX], b[LFS_PATH_MAX], c[LFS_PATH_MAX];
@@ -234,7 +234,7 @@ TEST_F(fs, rename_noreplace)
 	close(fb);
 }
 
-TEST_F(fs, rename_other_flags_einval)
+TEST_F_TIMEOUT(fs, rename_other_flags_einval, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char a[LFS_PATH_MAX], b[LFS_PATH_MAX], c[LFS_PATH_MAX];
@@ -255,7 +255,7 @@ TEST_F(fs, rename_other_flags_einval)
 	close(fb);
 }
 
-TEST_F(fs, rename_across_instances_exdev)
+TEST_F_TIMEOUT(fs, rename_across_instances_exdev, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	const char *other = lfs_mount_slot(_metadata, self->mnt, NULL);
@@ -270,7 +270,7 @@ TEST_F(fs, rename_across_instances_exdev)
 	close(fd);
 }
 
-TEST_F(fs, symlink_and_link_eperm)
+TEST_F_TIMEOUT(fs, symlink_and_link_eperm, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char a[LFS_PATH_MAX], b[LFS_PATH_MAX];
@@ -288,7 +288,7 @@ TEST_F(fs, symlink_and_link_eperm)
 	close(fd);
 }
 
-TEST_F(fs, o_tmpfile_eopnotsupp)
+TEST_F_TIMEOUT(fs, o_tmpfile_eopnotsupp, LFS_TIMEOUT)
 {
 	int fd = open(self->mnt[0], O_TMPFILE | O_RDWR, 0600);
 
@@ -299,7 +299,7 @@ TEST_F(fs, o_tmpfile_eopnotsupp)
 	EXPECT_EQ(0, count_entries(self->mnt[0]));
 }
 
-TEST_F(fs, name_length_limit)
+TEST_F_TIMEOUT(fs, name_length_limit, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char name[300], p[LFS_PATH_MAX], q[LFS_PATH_MAX];
@@ -349,7 +349,7 @@ FIXTURE_TEARDOWN_PARENT(node)
 	lfs_teardown_slots(_metadata, self->mnt);
 }
 
-TEST_F(node, mknod_eperm)
+TEST_F_TIMEOUT(node, mknod_eperm, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX];
 
@@ -358,7 +358,7 @@ TEST_F(node, mknod_eperm)
 	EXPECT_FALSE(path_exists(p));
 }
 
-TEST_F(fs, mkfifo_and_socket_bind_eperm)
+TEST_F_TIMEOUT(fs, mkfifo_and_socket_bind_eperm, LFS_TIMEOUT)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char p[LFS_PATH_MAX];
@@ -377,4 +377,4 @@ TEST_F(fs, mkfifo_and_socket_bind_eperm)
 	EXPECT_EQ(0, count_entries(self->mnt[0]));
 }
 
-LFS_HARNESS_MAIN
+LFS_MAIN

@@ -33,7 +33,7 @@ static int mode_of(const char *path)
 	return stat(path, &st) ? -1 : (int)(st.st_mode & 07777);
 }
 
-TEST_F(fs, root_mode_option_is_enforced)
+TEST_F_TIMEOUT(fs, root_mode_option_is_enforced, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "mode=755");
 	char p[LFS_PATH_MAX];
@@ -49,7 +49,7 @@ TEST_F(fs, root_mode_option_is_enforced)
 	EXPECT_FALSE(path_exists(p));
 }
 
-TEST_F(fs, default_root_is_world_writable_and_sticky)
+TEST_F_TIMEOUT(fs, default_root_is_world_writable_and_sticky, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char mine[LFS_PATH_MAX], theirs[LFS_PATH_MAX], dir[LFS_PATH_MAX];
@@ -78,7 +78,7 @@ TEST_F(fs, default_root_is_world_writable_and_sticky)
 	close(fd);
 }
 
-TEST_F(fs, owner_options_give_the_root_to_a_user)
+TEST_F_TIMEOUT(fs, owner_options_give_the_root_to_a_user, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "uid=1000,gid=1000,mode=700");
 	char p[LFS_PATH_MAX], q[LFS_PATH_MAX];
@@ -101,7 +101,7 @@ TEST_F(fs, owner_options_give_the_root_to_a_user)
 	}
 }
 
-TEST_F(fs, new_files_belong_to_fsuid_and_fsgid)
+TEST_F_TIMEOUT(fs, new_files_belong_to_fsuid_and_fsgid, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char f[LFS_PATH_MAX], sub[LFS_PATH_MAX];
@@ -130,7 +130,7 @@ TEST_F(fs, new_files_belong_to_fsuid_and_fsgid)
 	EXPECT_EQ(0, rmdir(sub));
 }
 
-TEST_F(fs, umask_applies)
+TEST_F_TIMEOUT(fs, umask_applies, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char f[LFS_PATH_MAX], sub[LFS_PATH_MAX];
@@ -155,7 +155,7 @@ TEST_F(fs, umask_applies)
 	EXPECT_EQ(0, rmdir(sub));
 }
 
-TEST_F(fs, setgid_directory_passes_its_group_on)
+TEST_F_TIMEOUT(fs, setgid_directory_passes_its_group_on, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char dir[LFS_PATH_MAX], f[LFS_PATH_MAX], sub[LFS_PATH_MAX];
@@ -180,7 +180,7 @@ TEST_F(fs, setgid_directory_passes_its_group_on)
 	EXPECT_EQ(0, rmdir(dir));
 }
 
-TEST_F(fs, file_mode_is_enforced_when_joining)
+TEST_F_TIMEOUT(fs, file_mode_is_enforced_when_joining, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char p[LFS_PATH_MAX];
@@ -206,7 +206,7 @@ TEST_F(fs, file_mode_is_enforced_when_joining)
 	close(fd);
 }
 
-TEST_F(fs, creator_may_write_a_read_only_new_file)
+TEST_F_TIMEOUT(fs, creator_may_write_a_read_only_new_file, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char p[LFS_PATH_MAX];
@@ -223,7 +223,7 @@ TEST_F(fs, creator_may_write_a_read_only_new_file)
 	}
 }
 
-TEST_F(fs, directory_mode_is_enforced)
+TEST_F_TIMEOUT(fs, directory_mode_is_enforced, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char dir[LFS_PATH_MAX], f[LFS_PATH_MAX];
@@ -244,7 +244,7 @@ TEST_F(fs, directory_mode_is_enforced)
 	EXPECT_EQ(0, rmdir(dir));
 }
 
-TEST_F(fs, chmod_and_chown_rules)
+TEST_F_TIMEOUT(fs, chmod_and_chown_rules, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char p[LFS_PATH_MAX];
@@ -279,4 +279,4 @@ TEST_F(fs, chmod_and_chown_rules)
 	EXPECT_FALSE(path_exists(p));
 }
 
-LFS_HARNESS_MAIN
+LFS_MAIN

@@ -87,22 +87,23 @@ static void start_blocked(struct __test_metadata *_metadata, struct waiter *wt, 
 }
 
 /*
- * Joins the waiter, which must report what poll mask READY shows (0: it timed out); returns
+ * Joins the waiter, which ACTION must have woken (within WAKE_TIMEOUT_MS, not by its
+ * timeout: see WAITER_TIMEOUT_MS) and which must report what poll mask READY shows; returns
  * whether it did.
  */
 static bool expect_woken(struct __test_metadata *_metadata, struct waiter *wt, uint32_t ready,
 			 const char *action)
 {
 	uint32_t want = watch_expect(wt->w, ready);
-	int got = waiter_join(wt);
+	int got = waiter_join_woken(wt);
 
 	EXPECT_EQ((int)want, got)
 		TH_LOG("after %s, %s waiter reported %#x, want %#x%s", action, mech_name(wt->w->mech),
-		       got, want, got == 0 ? " (lost wake-up)" : "");
+		       got, want, not_woken_note(wt, got));
 	return (int)want == got;
 }
 
-TEST_F(wake, masks)
+TEST_F_TIMEOUT(wake, masks, LFS_TIMEOUT)
 {
 	char buf[16];
 
@@ -123,31 +124,31 @@ TEST_F(wake, masks)
 	expect_now(_metadata, variant->mech, self->wfd, RD | EPOLLHUP, "unlinked, before EOF");
 }
 
-TEST_F(wake, write_wakes_reader)
+TEST_F_TIMEOUT(wake, write_wakes_reader, LFS_TIMEOUT)
 {
 	struct waiter wt;
 	struct watch w;
 
 	ASSERT_EQ(0, watch_init(&w, variant->mech, self->rfd, RD));
-	start_blocked(_metadata, &wt, &w, WAKE_TIMEOUT_MS);
+	start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);
 	ASSERT_EQ(1, write(self->wfd, "x", 1));
 	expect_woken(_metadata, &wt, RD | WR, "a write");
 	watch_fini(&w);
 }
 
-TEST_F(wake, truncate_grow_wakes_reader)
+TEST_F_TIMEOUT(wake, truncate_grow_wakes_reader, LFS_TIMEOUT)
 {
 	struct waiter wt;
 	struct watch w;
 
 	ASSERT_EQ(0, watch_init(&w, variant->mech, self->rfd, RD));
-	start_blocked(_metadata, &wt, &w, WAKE_TIMEOUT_MS);
+	start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);
 	ASSERT_EQ(0, ftruncate(self->wfd, 100));
 	expect_woken(_metadata, &wt, RD | WR, "a growing truncate");
 	watch_fini(&w);
 }
 
-TEST_F(wake, truncate_shrink_wakes_writer)
+TEST_F_TIMEOUT(wake, truncate_shrink_wakes_writer, LFS_TIMEOUT)
 {
 	struct waiter wt;
 	struct watch w;
@@ -155,13 +156,13 @@ TEST_F(wake, truncate_shrink_wakes_writer)
 	ASSERT_EQ(0, ftruncate(self->wfd, MAX_FILE_SIZE));
 	ASSERT_EQ(MAX_FILE_SIZE, lseek(self->rfd, 0, SEEK_END));
 	ASSERT_EQ(0, watch_init(&w, variant->mech, self->rfd, WR));
-	start_blocked(_metadata, &wt, &w, WAKE_TIMEOUT_MS);
+	start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);
 	ASSERT_EQ(0, ftruncate(self->wfd, 4096));
 	expect_woken(_metadata, &wt, WR, "a shrinking truncate below max_file_size");
 	watch_fini(&w);
 }
 
-TEST_F(wake, write_reaching_max_file_size_is_not_writable)
+TEST_F_TIMEOUT(wake, write_reaching_max_file_size_is_not_writable, LFS_TIMEOUT)
 {
 	char buf[MAX_FILE_SIZE] = { 0 };
 	struct waiter wt;
@@ -170,26 +171,26 @@ TEST_F(wake, write_reaching_max_file_size_is_not_writable)
 	ASSERT_EQ(MAX_FILE_SIZE - 1, write(self->wfd, buf, MAX_FILE_SIZE - 1));
 	ASSERT_EQ(MAX_FILE_SIZE - 1, lseek(self->rfd, 0, SEEK_END));
 	ASSERT_EQ(0, watch_init(&w, variant->mech, self->rfd, RD));
-	start_blocked(_metadata, &wt, &w, WAKE_TIMEOUT_MS);
+	start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);
 	ASSERT_EQ(1, write(self->wfd, buf, 1));
 	expect_woken(_metadata, &wt, RD, "the write filling the file");
 	watch_fini(&w);
 	expect_now(_metadata, variant->mech, self->wfd, 0, "writer at EOF of a full file");
 }
 
-TEST_F(wake, unlink_wakes_with_hup)
+TEST_F_TIMEOUT(wake, unlink_wakes_with_hup, LFS_TIMEOUT)
 {
 	struct waiter wt;
 	struct watch w;
 
 	ASSERT_EQ(0, watch_init(&w, variant->mech, self->rfd, RD));
-	start_blocked(_metadata, &wt, &w, WAKE_TIMEOUT_MS);
+	start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);
 	ASSERT_EQ(0, unlink(self->path));
 	expect_woken(_metadata, &wt, WR | EPOLLHUP, "unlink");
 	watch_fini(&w);
 }
 
-TEST_F(wake, rename_over_wakes_with_hup)
+TEST_F_TIMEOUT(wake, rename_over_wakes_with_hup, LFS_TIMEOUT)
 {
 	char other[LFS_PATH_MAX];
 	struct waiter wt;
@@ -199,7 +200,7 @@ TEST_F(wake, rename_over_wakes_with_hup)
 	ofd = open(path_join(other, self->mnt[0], "other"), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
 	ASSERT_GE(ofd, 0);
 	ASSERT_EQ(0, watch_init(&w, variant->mech, self->rfd, RD));
-	start_blocked(_metadata, &wt, &w, WAKE_TIMEOUT_MS);
+	start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);
 	ASSERT_EQ(0, rename(other, self->path));
 	expect_woken(_metadata, &wt, WR | EPOLLHUP, "being renamed over");
 	watch_fini(&w);
@@ -218,7 +219,7 @@ TEST_F(wake, rename_over_wakes_with_hup)
 		struct watch w;                                                         \
                                                                                         \
 		ASSERT_EQ(0, watch_init(&w, variant->mech, self->rfd, RD));             \
-		start_blocked(_metadata, &wt, &w, WAKE_TIMEOUT_MS);                     \
+		start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);                     \
 		action;                                                                 \
 		sleep_ms(QUIET_MS);                                                     \
 		EXPECT_FALSE(atomic_load(&wt.done))                                     \
@@ -229,7 +230,7 @@ TEST_F(wake, rename_over_wakes_with_hup)
 		watch_fini(&w);                                                         \
 	} while (0)
 
-TEST_F(wake, other_file_write_is_quiet)
+TEST_F_TIMEOUT(wake, other_file_write_is_quiet, LFS_TIMEOUT)
 {
 	char other[LFS_PATH_MAX];
 	int ofd;
@@ -241,7 +242,7 @@ TEST_F(wake, other_file_write_is_quiet)
 	close(ofd);
 }
 
-TEST_F(wake, shrink_below_position_is_quiet)
+TEST_F_TIMEOUT(wake, shrink_below_position_is_quiet, LFS_TIMEOUT)
 {
 	ASSERT_EQ(0, ftruncate(self->wfd, 100));
 	ASSERT_EQ(100, lseek(self->rfd, 100, SEEK_SET));
@@ -249,7 +250,7 @@ TEST_F(wake, shrink_below_position_is_quiet)
 			 ASSERT_EQ(0, ftruncate(self->wfd, 50)));
 }
 
-TEST_F(wake, every_write_wakes)
+TEST_F_TIMEOUT(wake, every_write_wakes, LFS_TIMEOUT)
 {
 	int i, rounds = 20;
 	struct waiter wt;
@@ -259,7 +260,7 @@ TEST_F(wake, every_write_wakes)
 	ASSERT_EQ(0, watch_init(&w, variant->mech, self->rfd, RD));
 	for (i = 0; i < rounds; i++) {
 		snprintf(msg, sizeof(msg), "write %d of %d", i + 1, rounds);
-		start_blocked(_metadata, &wt, &w, WAKE_TIMEOUT_MS);
+		start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);
 		ASSERT_EQ(1, write(self->wfd, "w", 1));
 		if (!expect_woken(_metadata, &wt, RD | WR, msg))
 			break;
@@ -268,7 +269,7 @@ TEST_F(wake, every_write_wakes)
 	watch_fini(&w);
 }
 
-TEST_F(wake, one_write_wakes_every_description)
+TEST_F_TIMEOUT(wake, one_write_wakes_every_description, LFS_TIMEOUT)
 {
 	enum { N = 4 };
 	struct waiter wt[N];
@@ -279,7 +280,7 @@ TEST_F(wake, one_write_wakes_every_description)
 		fds[i] = open(self->path, O_RDWR | O_CLOEXEC);
 		ASSERT_GE(fds[i], 0);
 		ASSERT_EQ(0, watch_init(&w[i], variant->mech, fds[i], RD));
-		start_blocked(_metadata, &wt[i], &w[i], WAKE_TIMEOUT_MS);
+		start_blocked(_metadata, &wt[i], &w[i], WAITER_TIMEOUT_MS);
 	}
 	ASSERT_EQ(1, write(self->wfd, "x", 1));
 	for (i = 0; i < N; i++) {
@@ -313,7 +314,7 @@ static int ready_count(int ep)
 	return epoll_wait(ep, ev, 4, 0);
 }
 
-TEST_F(fs, epoll_level_repeats_edge_does_not)
+TEST_F_TIMEOUT(fs, epoll_level_repeats_edge_does_not, LFS_TIMEOUT)
 {
 	char buf[8];
 	int w, r, lt, et;
@@ -342,7 +343,7 @@ TEST_F(fs, epoll_level_repeats_edge_does_not)
 	close(r);
 }
 
-TEST_F(fs, epoll_oneshot_needs_rearm)
+TEST_F_TIMEOUT(fs, epoll_oneshot_needs_rearm, LFS_TIMEOUT)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
 	int w, r, ep;
@@ -392,7 +393,7 @@ static void *decoy_main(void *arg)
 	}
 }
 
-TEST_F(fs, exclusive_decoys_do_not_swallow_wakeups)
+TEST_F_TIMEOUT(fs, exclusive_decoys_do_not_swallow_wakeups, LFS_TIMEOUT)
 {
 	enum { NDECOY = 4 };
 	static const long epoll_nrs[] = { __NR_epoll_wait, __NR_epoll_pwait, -1 };
@@ -428,7 +429,7 @@ TEST_F(fs, exclusive_decoys_do_not_swallow_wakeups)
 	}
 	ASSERT_EQ(0, watch_init(&w, MECH_EPOLL_EXCLUSIVE, rfd, EPOLLIN));
 	for (round = 0; round < 5; round++) {
-		start_blocked(_metadata, &wt, &w, WAKE_TIMEOUT_MS);
+		start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);
 		ASSERT_EQ(1, write(wfd, "x", 1));
 		if (!expect_woken(_metadata, &wt, RD | WR,
 				  "a write, with exclusive decoys queued first"))
@@ -448,4 +449,4 @@ TEST_F(fs, exclusive_decoys_do_not_swallow_wakeups)
 	close(rfd);
 }
 
-LFS_HARNESS_MAIN
+LFS_MAIN

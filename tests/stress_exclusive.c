@@ -58,7 +58,31 @@
 #define MAX_CONSUMERS 16
 #define STOP_TOKEN 0xffffffffu
 
+/* The test cases, among which SOAK_SECONDS is shared. */
+#define CASES 6
+
 static long writes, nthreads, ndecoys, soak_ms_per_case;
+
+/* Reads the parameters from the environment (once: the first caller may be a constructor). */
+static void read_params(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	writes = env_long("EXCL_WRITES", 200);
+	nthreads = env_long("EXCL_THREADS", 4);
+	ndecoys = env_long("EXCL_DECOYS", 4);
+	soak_ms_per_case = env_long("SOAK_SECONDS", 0) * 1000 / CASES;
+}
+
+/* Each test case's harness timeout, sized from the number of writes. */
+static int case_timeout(void)
+{
+	read_params();
+	return lfs_test_timeout(120 + writes / 5 + soak_ms_per_case / 1000);
+}
 
 LFS_FIXTURE(fs, NULL);
 
@@ -333,17 +357,17 @@ static void herd(struct __test_metadata *_metadata, const char *dir, bool edge)
 	free(cr);
 }
 
-TEST_F(fs, herd_shared_description)
+TEST_F_TIMEOUT(fs, herd_shared_description, case_timeout())
 {
 	herd(_metadata, self->mnt[0], false);
 }
 
-TEST_F(fs, herd_shared_description_edge)
+TEST_F_TIMEOUT(fs, herd_shared_description_edge, case_timeout())
 {
 	herd(_metadata, self->mnt[0], true);
 }
 
-TEST_F(fs, private_descriptions_with_decoys)
+TEST_F_TIMEOUT(fs, private_descriptions_with_decoys, case_timeout())
 {
 	struct crowd *cr = calloc(1, sizeof(*cr));
 	long done;
@@ -370,7 +394,7 @@ TEST_F(fs, private_descriptions_with_decoys)
 	free(cr);
 }
 
-TEST_F(fs, edge_every_write_observed)
+TEST_F_TIMEOUT(fs, edge_every_write_observed, case_timeout())
 {
 	struct crowd *cr = calloc(1, sizeof(*cr));
 	long done;
@@ -425,31 +449,24 @@ static void free_running(struct __test_metadata *_metadata, const char *dir, boo
 	free(cr);
 }
 
-TEST_F(fs, edge_free_running_private)
+TEST_F_TIMEOUT(fs, edge_free_running_private, case_timeout())
 {
 	free_running(_metadata, self->mnt[0], false);
 }
 
-TEST_F(fs, edge_free_running_shared_instance)
+TEST_F_TIMEOUT(fs, edge_free_running_shared_instance, case_timeout())
 {
 	free_running(_metadata, self->mnt[0], true);
 }
 
 int main(int argc, char **argv)
 {
-	long soak = env_long("SOAK_SECONDS", 0);
-	int cases = harness_case_count();
-
-	writes = env_long("EXCL_WRITES", 200);
-	nthreads = env_long("EXCL_THREADS", 4);
-	ndecoys = env_long("EXCL_DECOYS", 4);
+	read_params();
 	if (nthreads < 1 || nthreads > MAX_CONSUMERS || ndecoys > MAX_CONSUMERS) {
 		fprintf(stderr, "EXCL_THREADS must be 1..%d, EXCL_DECOYS 0..%d\n", MAX_CONSUMERS,
 			MAX_CONSUMERS);
 		return KSFT_FAIL;
 	}
-	soak_ms_per_case = soak * 1000 / cases;
-	harness_min_timeout(120 + writes / 5 + soak / cases);
-	harness_min_timeout(env_long("LOCUSTFS_TEST_TIMEOUT", 0));
+	lfs_require_fs(argc, argv);
 	return test_harness_run(argc, argv);
 }

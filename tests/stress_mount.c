@@ -38,7 +38,30 @@
 #define MODULE_NAME "locustfs"
 #define MODULE_DIR "/sys/module/" MODULE_NAME
 
+/* The test cases, among which SOAK_SECONDS is shared: 2 variants x 2 tests. */
+#define CASES 4
+
 static long rounds, nfiles, soak_ms_per_case;
+
+/* Reads the parameters from the environment (once: the first caller may be a constructor). */
+static void read_params(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	rounds = env_long("MOUNT_ROUNDS", 20);
+	nfiles = env_long("MOUNT_FILES", 8);
+	soak_ms_per_case = env_long("SOAK_SECONDS", 0) * 1000 / CASES;
+}
+
+/* Each test case's harness timeout: about 10 s per round is plenty on the debug guest. */
+static int case_timeout(void)
+{
+	read_params();
+	return lfs_test_timeout(120 + rounds * 10 + soak_ms_per_case / 1000);
+}
 
 /* One round's instance, files, watchers. */
 struct round {
@@ -110,8 +133,8 @@ static void round_start(struct __test_metadata *_metadata, struct round *rd)
 		ASSERT_EQ(0, epoll_ctl(rd->e.epfd, EPOLL_CTL_ADD, rd->r[i], &ev));
 	}
 	ASSERT_EQ(0, watch_init(&rd->p, MECH_POLL, rd->r[0], EPOLLIN));
-	ASSERT_EQ(0, waiter_start(&rd->te, &rd->e, WAKE_TIMEOUT_MS)) TH_LOG("T did not sleep");
-	ASSERT_EQ(0, waiter_start(&rd->tp, &rd->p, WAKE_TIMEOUT_MS)) TH_LOG("U did not sleep");
+	ASSERT_EQ(0, waiter_start(&rd->te, &rd->e, WAITER_TIMEOUT_MS)) TH_LOG("T did not sleep");
+	ASSERT_EQ(0, waiter_start(&rd->tp, &rd->p, WAITER_TIMEOUT_MS)) TH_LOG("U did not sleep");
 }
 
 /* Detaches the instance while T and U sleep; the mount point is then an empty directory. */
@@ -127,12 +150,14 @@ static void round_use_detached(struct __test_metadata *_metadata, struct round *
 {
 	struct epoll_event evs[MAX_FILES];
 	struct stat st;
-	int i, fd;
+	int i, fd, got;
 
 	for (i = 0; i < nfiles; i++)
 		ASSERT_EQ(1, write(rd->w[i], "x", 1));
-	EXPECT_EQ(EPOLLIN, waiter_join(&rd->te) & (EPOLLIN | EPOLLHUP)) TH_LOG("epoll waiter");
-	EXPECT_EQ(EPOLLIN, waiter_join(&rd->tp) & (EPOLLIN | EPOLLHUP)) TH_LOG("poll waiter");
+	got = waiter_join_woken(&rd->te);
+	EXPECT_EQ(EPOLLIN, got) TH_LOG("epoll waiter T: %#x%s", got, not_woken_note(&rd->te, got));
+	got = waiter_join_woken(&rd->tp);
+	EXPECT_EQ(EPOLLIN, got) TH_LOG("poll waiter U: %#x%s", got, not_woken_note(&rd->tp, got));
 	EXPECT_EQ(nfiles, epoll_wait(rd->e.epfd, evs, nfiles, 0)) TH_LOG("every Ri readable");
 	for (i = 0; i < nfiles; i++) {
 		ASSERT_EQ(0, fstat(rd->w[i], &st));
@@ -187,7 +212,7 @@ FIXTURE_TEARDOWN(cycle)
 		EXPECT_EQ(0, module_load()) TH_LOG("reloading the module failed");
 }
 
-TEST_F(cycle, lazy_umount)
+TEST_F_TIMEOUT(cycle, lazy_umount, case_timeout())
 {
 	int64_t start = now_ms();
 	struct round rd;
@@ -205,7 +230,7 @@ TEST_F(cycle, lazy_umount)
 	TH_LOG("%d rounds of %ld files in %.1f s", n, nfiles, (now_ms() - start) / 1000.0);
 }
 
-TEST_F(cycle, module_cycle)
+TEST_F_TIMEOUT(cycle, module_cycle, case_timeout())
 {
 	int64_t start = now_ms();
 	struct lfs_counters zero = { 0 };
@@ -235,18 +260,12 @@ TEST_F(cycle, module_cycle)
 
 int main(int argc, char **argv)
 {
-	long soak = env_long("SOAK_SECONDS", 0);
-	int cases = harness_case_count();
-
-	rounds = env_long("MOUNT_ROUNDS", 20);
-	nfiles = env_long("MOUNT_FILES", 8);
+	read_params();
 	if (rounds < 1 || nfiles < 1 || nfiles > MAX_FILES) {
 		fprintf(stderr, "MOUNT_ROUNDS must be at least 1 and MOUNT_FILES 1..%d\n",
 			MAX_FILES);
 		return KSFT_FAIL;
 	}
-	soak_ms_per_case = soak * 1000 / cases;
-	harness_min_timeout(120 + rounds * 10 + soak / cases);
-	harness_min_timeout(env_long("LOCUSTFS_TEST_TIMEOUT", 0));
+	lfs_require_fs(argc, argv);
 	return test_harness_run(argc, argv);
 }

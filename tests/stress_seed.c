@@ -55,7 +55,31 @@ enum share { SHARE_NONE, SHARE_DUP, SHARE_FORK, SHARE_SCM_HOLD, SHARE_SCM_INFLIG
 #define MAX_FILES 20
 #define MAX_PROCS 16
 
+/* The test cases, among which SOAK_SECONDS is shared: 10 variants x 1 test. */
+#define CASES 10
+
 static long iterations, nprocs, nfiles, soak_ms_per_case;
+
+/* Reads the parameters from the environment (once: the first caller may be a constructor). */
+static void read_params(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	iterations = env_long("SEED_ITERATIONS", 6);
+	nprocs = env_long("SEED_PROCS", 2);
+	nfiles = env_long("SEED_FILES", 4);
+	soak_ms_per_case = env_long("SOAK_SECONDS", 0) * 1000 / CASES;
+}
+
+/* Each test case's harness timeout: about 1 s per iteration and process is plenty. */
+static int case_timeout(void)
+{
+	read_params();
+	return lfs_test_timeout(120 + iterations * nprocs + soak_ms_per_case / 1000);
+}
 
 /* What one child works with (in the child; the monitor keeps its own side). */
 struct seed {
@@ -393,7 +417,7 @@ static void one_iteration(struct __test_metadata *_metadata, const char *root,
 	EXPECT_EQ(c0.bytes_in_use, c.bytes_in_use);
 }
 
-TEST_F(seed, iterate)
+TEST_F_TIMEOUT(seed, iterate, case_timeout())
 {
 	int64_t start = now_ms();
 	int ifd, iter;
@@ -414,20 +438,12 @@ TEST_F(seed, iterate)
 
 int main(int argc, char **argv)
 {
-	long soak = env_long("SOAK_SECONDS", 0);
-	int cases = harness_case_count();
-
-	iterations = env_long("SEED_ITERATIONS", 6);
-	nprocs = env_long("SEED_PROCS", 2);
-	nfiles = env_long("SEED_FILES", 4);
+	read_params();
 	if (nprocs < 1 || nprocs > MAX_PROCS || nfiles < 1 || nfiles > MAX_FILES) {
 		fprintf(stderr, "SEED_PROCS must be 1..%d and SEED_FILES 1..%d\n", MAX_PROCS,
 			MAX_FILES);
 		return KSFT_FAIL;
 	}
-	soak_ms_per_case = soak * 1000 / cases;
-	/* About 1 s per iteration is plenty even on an emulated, debug-heavy guest. */
-	harness_min_timeout(120 + iterations * nprocs + soak / cases);
-	harness_min_timeout(env_long("LOCUSTFS_TEST_TIMEOUT", 0));
+	lfs_require_fs(argc, argv);
 	return test_harness_run(argc, argv);
 }
