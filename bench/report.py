@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Turns the raw output of one benchmark guest run into results (standard library only).
+"""Turns the raw output of one benchmark guest run into results, and draws their charts.
 
     report.py --raw DIR --mode smoke|quick|full [environment options] [--results DIR --doc FILE]
+    report.py --mode replot [--results DIR]
 
 DIR holds what bench/guest.sh wrote: guest.env and, per program, NAME.jsonl (JSON lines of
 raw samples), NAME.status ("exit=N seconds=S") and NAME.check ("ok" or what was left behind).
@@ -10,7 +11,9 @@ raw samples), NAME.status ("exit=N seconds=S") and NAME.check ("ok" or what was 
 smoke: checks that every program ran, exited 0, left a clean mount and printed sane samples for
 every series it should have; prints one line per program and "N passed, N failed"; writes
 nothing. quick/full: writes RESULTS/NAME.json (raw samples, median, min, max, environment),
-RESULTS/NAME.svg and the Markdown report FILE; exits non-zero if a program failed.
+its chart RESULTS/NAME.svg and RESULTS/NAME.png (plots.py, matplotlib) and the Markdown report
+FILE; exits non-zero if a program failed. replot: draws the charts again from the
+RESULTS/NAME.json already there, changing nothing else.
 """
 
 import argparse
@@ -23,7 +26,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the sources
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from svgplot import BarPanel, Figure, LinePanel  # noqa: E402
+import plots  # noqa: E402
 
 PROGRAMS = ["wakeup", "lifecycle", "fanout", "teardown", "memory", "throughput"]
 
@@ -182,14 +185,6 @@ def med(groups, series, n=None):
     return statistics.median(g[0]) if g and g[0] else float("nan")
 
 
-def bar(groups, series, n=None):
-    g = groups.get((series, n))
-    if not g or not g[0]:
-        return None
-    s = stats(g[0])
-    return (series, s["median"], s["min"], s["max"])
-
-
 def ns_of(groups, series):
     return sorted(n for (s, n) in groups if s == series and n is not None)
 
@@ -279,13 +274,6 @@ def analyse_wakeup(run, groups):
     g = goal("locust ≤ 1.15× eventfd (epoll, both processes on one CPU)", ratio, 1.15,
              best_ratio=best(groups, "locust/epoll/same") / best(groups, "eventfd/epoll/same"),
              spread=ratio_spread(groups, "locust/epoll/same", "eventfd/epoll/same"))
-    panels = []
-    for p in pins:
-        panels.append(BarPanel(
-            "Round trip, " + ("both on CPU 0" if p == "same" else "CPU 0 ↔ CPU 1"),
-            "µs per round trip (median, min–max)", ["locust", "pipe", "eventfd"],
-            [(w, [bar(groups, f"{m}/{w}/{p}") for m in ("locust", "pipe", "eventfd")])
-             for w in ("epoll", "poll")]))
     extra = {"poll_ratio_vs_eventfd": (med(groups, "locust/poll/same")
                                        / med(groups, "eventfd/poll/same")),
              "epoll_ratio_vs_pipe": (med(groups, "locust/epoll/same")
@@ -293,10 +281,10 @@ def analyse_wakeup(run, groups):
     if "split" in pins:
         extra["split_epoll_ratio_vs_eventfd"] = (med(groups, "locust/epoll/split")
                                                  / med(groups, "eventfd/epoll/split"))
-    return g, panels, rows, extra
+    return g, rows, extra
 
 
-def analyse_two(run, groups, unit, higher_better, limit, text, ylabel, title):
+def analyse_two(run, groups, unit, higher_better, limit, text, ylabel):
     """lifecycle and memory: one locust figure against one tmpfs figure."""
     n = next((k[1] for k in groups if k[0] == "locust"), None)
     lv, tv = med(groups, "locust", n), med(groups, "tmpfs", n)
@@ -305,29 +293,29 @@ def analyse_two(run, groups, unit, higher_better, limit, text, ylabel, title):
     rows = [f"| file system | {ylabel}: median (min–max) |", "|---|---|",
             f"| locustfs | {med_range(groups, 'locust', n, unit)} |",
             f"| tmpfs | {med_range(groups, 'tmpfs', n, unit)} |"]
-    panel = BarPanel(title, ylabel, ["locust", "tmpfs"],
-                     [("", [bar(groups, "locust", n), bar(groups, "tmpfs", n)])])
     return goal(text, ratio, limit, higher_better, best_ratio=best_ratio,
-                spread=ratio_spread(groups, "locust", "tmpfs", n)), [panel], rows, {}
+                spread=ratio_spread(groups, "locust", "tmpfs", n)), rows, {}
 
 
 def analyse_lifecycle(run, groups):
     return analyse_two(run, groups, "ops/s", True, 1.2, "locust ≥ 1.2× tmpfs (ops/s)",
-                       "create+write+close cycles per second", "Lifecycle (4 KiB files)")
+                       "create+write+close cycles per second")
 
 
 def analyse_memory(run, groups):
-    g, _, _, extra = analyse_two(run, groups, "B", False, 1.0,
-                                 "locust ≤ tmpfs (slab + page-cache bytes per file)",
-                                 "bytes per file", "Memory per live file")
+    g, _, extra = analyse_two(run, groups, "B", False, 1.0,
+                              "locust ≤ tmpfs (slab + page-cache bytes per file)",
+                              "bytes per file")
     n = next((k[1] for k in groups if k[0] == "locust"), None)
     keys = ("slab", "sunreclaim", "cached", "memfree")
 
     def comp(fs, key):
+        """(median, min, max) of one component over the measured samples."""
         raw = [s[key] for s in groups[(fs, n)][3] if not s.get("warmup")]
-        return (fs, statistics.median(raw), min(raw), max(raw))
+        return statistics.median(raw), min(raw), max(raw)
 
-    parts = {fs: {k: comp(fs, k)[1] for k in keys} for fs in ("locust", "tmpfs")}
+    parts = {fs: {k: comp(fs, k)[0] for k in keys} for fs in ("locust", "tmpfs")}
+    ranges = {fs: {k: list(comp(fs, k)[1:]) for k in keys} for fs in ("locust", "tmpfs")}
     rows = ["| file system | total (slab + cached), B/file: median (min–max) | slab | of which "
             "unreclaimable | data pages (Cached) | MemFree drop (cross-check) |",
             "|---|---|---|---|---|---|"]
@@ -336,13 +324,9 @@ def analyse_memory(run, groups):
         rows.append(f"| {'locustfs' if fs == 'locust' else fs} | {med_range(groups, fs, n)} | "
                     f"{fmt(p['slab'])} | {fmt(p['sunreclaim'])} | {fmt(p['cached'])} | "
                     f"{fmt(p['memfree'])} |")
-    panel = BarPanel(f"Memory per live file (N = {n:,}, {run.params.get('size')} B each)",
-                     "bytes per file (median, min–max)", ["locust", "tmpfs"],
-                     [("slab + cached", [bar(groups, "locust", n), bar(groups, "tmpfs", n)]),
-                      ("slab", [comp("locust", "slab"), comp("tmpfs", "slab")]),
-                      ("cached (data)", [comp("locust", "cached"), comp("tmpfs", "cached")])])
     extra["components"] = parts
-    return g, [panel], rows, extra
+    extra["component_ranges"] = ranges
+    return g, rows, extra
 
 
 def analyse_throughput(run, groups):
@@ -359,12 +343,7 @@ def analyse_throughput(run, groups):
     g = goal("locust ≥ 0.9× tmpfs (MiB/s, write and read)", ratio, 0.9, True,
              f"write {rw:.2f}×, read {rr:.2f}×", best_ratio,
              spread=(min(sp[0] for sp in spreads), min(sp[1] for sp in spreads)))
-    panel = BarPanel(f"Sequential {run.params.get('mib', '?')} MiB, "
-                     f"{run.params.get('block', 0) // 1024} KiB blocks", "MiB/s",
-                     ["locust", "tmpfs"],
-                     [(op, [bar(groups, f"locust/{op}"), bar(groups, f"tmpfs/{op}")])
-                      for op in ("write", "read")])
-    return g, [panel], rows, {"write_ratio": rw, "read_ratio": rr}
+    return g, rows, {"write_ratio": rw, "read_ratio": rr}
 
 
 def series_points(groups, series):
@@ -426,12 +405,9 @@ def analyse_fanout(run, groups):
              f"per-watcher {fits['locust'][1]:.1f} ns vs {fits['pipe'][1]:.1f} ns; locust's "
              f"slope grows {shown['locust']} from the lower to the upper half of N "
              f"(pipe: {shown['pipe']})", best_ratio, also=linear, spread=spread)
-    panel = LinePanel("One write's cost with N epoll watchers", "epoll instances watching (N)",
-                      "ns per write (median, min–max)",
-                      [(m, series_points(groups, m), fits[m][:2]) for m in ("locust", "pipe")])
     extra = {"fit": {m: {"a_ns": fits[m][0], "b_ns_per_watcher": fits[m][1], "r2": fits[m][2],
                          "slope_growth": growth[m]} for m in fits}}
-    return g, [panel], rows, extra
+    return g, rows, extra
 
 
 def analyse_teardown(run, groups):
@@ -461,12 +437,9 @@ def analyse_teardown(run, groups):
              "linearity not measurable (too few N, or no growth between the smaller N)",
              best(groups, "locust", top) / best(groups, "tmpfs", top), also=linear,
              spread=ratio_spread(groups, "locust", "tmpfs", top))
-    panel = LinePanel("Exit teardown of N open files", "files N (log)", "ms until gone (log)",
-                      [(m, series_points(groups, m), None) for m in ("locust", "tmpfs")],
-                      log_x=True, log_y=True)
     extra = {"marginal_cost_growth": growth,
              "ratios": {str(n): med(groups, "locust", n) / med(groups, "tmpfs", n) for n in ns}}
-    return g, [panel], rows, extra
+    return g, rows, extra
 
 
 BENCHES = {
@@ -609,11 +582,7 @@ def write_results(args, runs, env):
             summary.append(f"| {title} | — | not measured: {why} | | |")
             continue
         groups = run.groups()
-        g, panels, rows, extra = analyse(run, groups)
-        svg = os.path.join(args.results, name + ".svg")
-        with open(svg, "w", encoding="utf-8") as f:
-            f.write(Figure(panels, f"{envd['kernel_release']}, {args.accel.upper()}, "
-                                   f"smp {args.smp}, {args.mode} run, {stamp}").svg())
+        g, rows, extra = analyse(run, groups)
         series = {}
         for (s, n), (vals, warm, unit, _) in sorted(groups.items(),
                                                     key=lambda kv: (kv[0][0], kv[0][1] or 0)):
@@ -628,6 +597,7 @@ def write_results(args, runs, env):
         with open(os.path.join(args.results, name + ".json"), "w", encoding="utf-8") as f:
             json.dump(result, f, indent=1, sort_keys=False)
             f.write("\n")
+        svg, _ = plots.save(result, os.path.join(args.results, name))
         verdict = "**met**" if g["met"] else "**not met**"
         if g["uncertain"]:
             verdict += " (uncertain)"
@@ -720,10 +690,25 @@ def write_results(args, runs, env):
     return 1 if problems else 0
 
 
+def replot(args):
+    """Draws the charts again from the results already in RESULTS."""
+    drawn = 0
+    for name in PROGRAMS:
+        path = os.path.join(args.results, name + ".json")
+        if not os.path.exists(path):
+            print(f"{name}: no {path}, nothing to draw")
+            continue
+        with open(path, encoding="utf-8") as f:
+            result = json.load(f)
+        print(f"{name}: " + ", ".join(plots.save(result, os.path.join(args.results, name))))
+        drawn += 1
+    return 0 if drawn else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--raw", required=True)
-    ap.add_argument("--mode", choices=["smoke", "quick", "full"], required=True)
+    ap.add_argument("--raw", help="the guest's raw output (all modes but replot)")
+    ap.add_argument("--mode", choices=["smoke", "quick", "full", "replot"], required=True)
     ap.add_argument("--results", default="bench/results")
     ap.add_argument("--doc", default="docs/benchmarks.md")
     ap.add_argument("--accel", default="tcg")
@@ -736,6 +721,10 @@ def main():
     ap.add_argument("--seconds", type=float, default=0.0, help="wall time of the whole run")
     ap.add_argument("--guest-status", type=int, default=0)
     args = ap.parse_args()
+    if args.mode == "replot":
+        return replot(args)
+    if not args.raw:
+        ap.error(f"--mode {args.mode} needs --raw DIR")
     runs = {name: Run(args.raw, name) for name in PROGRAMS}
     if args.mode == "smoke":
         return smoke(args, runs)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Installs what locustfs needs to build and boot, idempotently: Debian packages, rust-src,
-# a pinned bindgen-cli and a pinned virtme-ng (in a venv under the cache directory).
+# a pinned bindgen-cli, and in a venv under the cache directory a pinned virtme-ng and the
+# benchmark charts' pinned matplotlib (bench/requirements.txt).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -38,6 +39,26 @@ if ! "$LOCUSTFS_CACHE/venv/bin/vng" --version 2>/dev/null | grep -q "$VIRTME_NG_
 	run_logged virtme-ng "$LOCUSTFS_CACHE/venv/bin/pip" install "virtme-ng==$VIRTME_NG_VERSION"
 fi
 
+# bench/requirements.txt pins matplotlib and all it pulls in; reinstalled if any pin differs.
+chart_requirements=$LOCUSTFS_TOP/bench/requirements.txt
+if ! "$LOCUSTFS_CACHE/venv/bin/python3" - "$chart_requirements" <<'EOF'; then
+import importlib.metadata as metadata
+import sys
+
+for line in open(sys.argv[1]):
+    pin = line.split("#")[0].strip()
+    if pin:
+        name, version = pin.split("==")
+        try:
+            if metadata.version(name) != version:
+                sys.exit(1)
+        except metadata.PackageNotFoundError:
+            sys.exit(1)
+EOF
+	phase "installing matplotlib ($chart_requirements) into $LOCUSTFS_CACHE/venv"
+	run_logged matplotlib "$LOCUSTFS_CACHE/venv/bin/pip" install -r "$chart_requirements"
+fi
+
 # Version checks: say plainly what is wrong.
 clang_major=$(clang$LLVM_SUFFIX --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
 [ "${clang_major:-0}" -ge 17 ] || die "clang$LLVM_SUFFIX is too old (need >= 17)"
@@ -46,4 +67,4 @@ rustc_ver=$(rustc --version | awk '{print $2}')
 	die "rustc $rustc_ver is too old (need >= 1.85)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing"
 [ -x /bin/busybox ] || die "busybox-static missing"
-info "toolchain ok: clang $clang_major, rustc $rustc_ver, $(bindgen --version), vng $("$LOCUSTFS_CACHE/venv/bin/vng" --version | awk '{print $2}')"
+info "toolchain ok: clang $clang_major, rustc $rustc_ver, $(bindgen --version), vng $("$LOCUSTFS_CACHE/venv/bin/vng" --version | awk '{print $2}'), matplotlib $("$LOCUSTFS_CACHE/venv/bin/python3" -c 'import matplotlib; print(matplotlib.__version__)')"
