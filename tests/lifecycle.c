@@ -6,7 +6,8 @@
  * close()/waitpid()/munmap() returns. open() of a live file joins it; unlink removes the
  * name at once while the data lives on; O_PATH fds, stat() and epoll registrations do not
  * keep a file alive; a rename or a replacement is followed by the removal; opens racing
- * with a last close join or miss the file, never get ESTALE or a dead file.
+ * with a last close join or miss the file (ENOENT), never get ESTALE or a dead file; a
+ * reopen through /proc/self/fd of an O_PATH fd whose file is gone fails with ENOENT.
  */
 #include "common.h"
 
@@ -412,6 +413,60 @@ TEST_F(fs, path_references_do_not_keep_alive)
 	EXPECT_FALSE(path_exists(p)) TH_LOG("an O_PATH fd does not keep the file");
 	EXPECT_EQ(0, count_entries(self->mnt[0]));
 	close(opath);
+}
+
+/*
+ * Reopening an O_PATH fd through /proc/self/fd/N: while the file is open it joins it; once
+ * its last close removed it, the file is gone: ENOENT (the VFS's one retry on EOPENSTALE
+ * would walk the same magic link to the same dead file, and a second EOPENSTALE reaches
+ * user space as ESTALE), with or without O_CREAT.
+ */
+TEST_F(fs, reopen_through_proc_of_a_gone_file_is_enoent)
+{
+	char p[LFS_PATH_MAX], proc[64];
+	int fd, opath, re;
+
+	fd = create_file(self->mnt[0], "f", p);
+	ASSERT_GE(fd, 0);
+	opath = open(p, O_PATH | O_CLOEXEC);
+	ASSERT_GE(opath, 0);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", opath);
+	re = open(proc, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(re, 0) TH_LOG("reopen of a live file: %s", strerror(errno));
+	EXPECT_EQ(ino_of_fd(fd), ino_of_fd(re));
+	ASSERT_EQ(0, close(re));
+	EXPECT_TRUE(path_exists(p)) TH_LOG("closing the reopened fd was not the last close");
+	ASSERT_EQ(0, close(fd));
+	EXPECT_FALSE(path_exists(p));
+
+	re = open(proc, O_RDWR | O_CLOEXEC);
+	EXPECT_EQ(-1, re);
+	EXPECT_EQ(ENOENT, errno) TH_LOG("reopen of a gone file: %s", strerror(errno));
+	re = open(proc, O_RDONLY | O_CLOEXEC);
+	EXPECT_EQ(-1, re);
+	EXPECT_EQ(ENOENT, errno) TH_LOG("read-only reopen: %s", strerror(errno));
+	re = open(proc, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	EXPECT_EQ(-1, re);
+	EXPECT_EQ(ENOENT, errno) TH_LOG("O_CREAT reopen: %s", strerror(errno));
+	EXPECT_EQ(0, count_entries(self->mnt[0]));
+	close(opath);
+}
+
+/* An unlinked file that is still open can be reopened through /proc, as on any filesystem. */
+TEST_F(fs, reopen_through_proc_of_an_unlinked_open_file_joins)
+{
+	char p[LFS_PATH_MAX], proc[64];
+	int fd, re;
+
+	fd = create_file(self->mnt[0], "f", p);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, unlink(p));
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	re = open(proc, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(re, 0) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(ino_of_fd(fd), ino_of_fd(re));
+	close(re);
+	close(fd);
 }
 
 TEST_F(fs, epoll_registration_does_not_keep_alive)
