@@ -1465,7 +1465,7 @@ static inline const char *not_woken_note(const struct waiter *wt, int got)
 	if (got != -ETIME)
 		return got == 0 ? " (timed out)" : "";
 	return waiter_timed_out(wt) ? " (lost wake-up: the wait ran to its timeout)" :
-				      " (lost wake-up: still asleep after WAKE_TIMEOUT_MS)";
+				      " (lost wake-up: still asleep WAKE_TIMEOUT_MS after the action)";
 }
 
 #endif /* LOCUSTFS_TESTS_COMMON_H */

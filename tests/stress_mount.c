@@ -155,9 +155,9 @@ static void round_use_detached(struct __test_metadata *_metadata, struct round *
 	for (i = 0; i < nfiles; i++)
 		ASSERT_EQ(1, write(rd->w[i], "x", 1));
 	got = waiter_join_woken(&rd->te);
-	EXPECT_EQ(EPOLLIN, got) TH_LOG("epoll waiter T: %#x%s", got, not_woken_note(&rd->te, got));
+	EXPECT_EQ(EPOLLIN, got) TH_LOG("epoll waiter T: %d%s", got, not_woken_note(&rd->te, got));
 	got = waiter_join_woken(&rd->tp);
-	EXPECT_EQ(EPOLLIN, got) TH_LOG("poll waiter U: %#x%s", got, not_woken_note(&rd->tp, got));
+	EXPECT_EQ(EPOLLIN, got) TH_LOG("poll waiter U: %d%s", got, not_woken_note(&rd->tp, got));
 	EXPECT_EQ(nfiles, epoll_wait(rd->e.epfd, evs, nfiles, 0)) TH_LOG("every Ri readable");
 	for (i = 0; i < nfiles; i++) {
 		ASSERT_EQ(0, fstat(rd->w[i], &st));
