@@ -4,7 +4,8 @@
 #
 #   make run [CMD='...'] [TIMEOUT=S]  boot the debug kernel, load + mount locustfs, run a demo
 #                          or CMD; the guest is stopped after S seconds (default 600)
-#   make check             the whole test suite in the guest; ends with "N passed, N failed"
+#   make check             the whole test suite in the guest; ends with "N passed, N failed, N skipped"
+#   make test T=NAME       one suite program (tests/build/NAME or tests/NAME.sh) in a debug guest
 #   make modules           build locustfs.ko against $(KDIR)
 #   make fmt | lint        rustfmt check | clippy (CLIPPY=1), warnings are errors
 #   make rust-analyzer     write rust-project.json for editors
@@ -31,7 +32,7 @@ KSRC = $(shell sed -n 's/^include \(.*\)\/Makefile$$/\1/p' $(KDIR)/Makefile 2>/d
 	grep . || echo $(KDIR))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM)
 
-.PHONY: all setup kernel modules tests run check fmt lint rust-analyzer mutants soak bench \
+.PHONY: all setup kernel modules tests run check test fmt lint rust-analyzer mutants soak bench \
 	clean
 
 all: modules
@@ -61,6 +62,14 @@ run: modules tests
 
 check: modules tests
 	@scripts/check.sh "$(KDIR)"
+
+# One suite program (or several: T='poll data') in a booted debug guest, with the suite's
+# post-run checks: the inner loop.
+test: export LOCUSTFS_TEST_PROGRAMS := $(value T)
+test: modules tests
+	@test -n "$$LOCUSTFS_TEST_PROGRAMS" || { echo "usage: make test T=PROGRAM" >&2; exit 2; }
+	@qemu/run-qemu.sh --kernel "$(KDIR)/arch/x86/boot/bzImage" --timeout 900 -- \
+		"sh tests/run-suite.sh $$LOCUSTFS_TEST_PROGRAMS"
 
 mutants: modules tests
 	@scripts/mutants.sh "$(KDIR)" all

@@ -35,10 +35,10 @@ LKDTM_CONTROLS=(
 	'soft-lockup|SOFTLOCKUP|echo 1 >/proc/sys/kernel/watchdog_thresh'
 	'hung-task|HUNG_TASK|echo 2 >/proc/sys/kernel/hung_task_timeout_secs'
 )
-# CLASS|program of tests/controls run by the suite|what its post-run check must say.
+# CLASS|program of tests/controls run by the suite|a line the suite's output must have (ERE).
 SUITE_CONTROLS=(
-	'kmemleak|controls/kmemleak.sh|kmemleak'
-	'lockdep|controls/lockdep.sh|kernel-report(lockdep'
+	'kmemleak|controls/kmemleak.sh|^not ok [0-9]+ kmemleak scan after the suite: kmemleak'
+	'lockdep|controls/lockdep.sh|^# +post-run checks of controls/lockdep.sh: FAILED \(kernel-report\(lockdep'
 )
 
 wanted() {
@@ -108,12 +108,11 @@ if [ ${#suite_classes[@]} -gt 0 ]; then
 	classes=$(scanned_classes "$log")
 	for c in "${suite_classes[@]}"; do
 		IFS='|' read -r class prog verdict <<<"$c"
-		post=$(grep -a "post-run checks of $prog:" "$log" | tail -1)
-		if grep -aq "^not ok [0-9]* $prog\$" "$log" && [[ $post == *"FAILED ("*"$verdict"* ]] &&
-			[ "$status" = 125 ] && [[ " $classes " == *" $class "* ]]; then
-			result ok "$class: $prog fails its post-run check (${post#*FAILED }) and the boot (exit 125, scan-log classes: $classes)"
+		line=$(grep -aE -m1 -- "$verdict" "$log")
+		if [ -n "$line" ] && [ "$status" = 125 ] && [[ " $classes " == *" $class "* ]]; then
+			result ok "$class: $prog fails the suite ('$(sed 's/^[# ]*//' <<<"$line")') and the boot (exit 125, scan-log classes: $classes)"
 		else
-			result fail "$class: $prog: '${post:-no post-run check}', boot exit $status, scan-log classes '${classes:-none}' (log: $log)"
+			result fail "$class: $prog: no line '$verdict', boot exit $status, scan-log classes '${classes:-none}' (log: $log)"
 		fi
 	done
 fi

@@ -5,22 +5,27 @@
 #   qemu/run-qemu.sh --timeout 5400 -- tests/run-suite.sh [PROGRAM...]
 #
 # PROGRAM is a name in tests/build (mount_opts, ..., stress_exclusive) or a script of tests/
-# (module.sh); the default is all of them, the module checks last. The module is loaded when it
-# is not, kmemleak's list is cleared, then each program runs and its TAP is printed (indented,
-# as a subtest). After each program, one more test case checks what it left behind:
-#   - no new kernel report in dmesg (BUG, WARNING, KASAN, UBSAN, lockdep, RCU, Oops, ...);
-#   - no kmemleak report ("unreferenced object") after two scans;
+# (module.sh, controls/lockdep.sh); the default is all of them, the module checks last. The
+# module is loaded when it is not, kmemleak's list is cleared, then each program runs and its
+# TAP is printed (indented, as a subtest). After each program, one more test case checks what
+# it left behind:
+#   - no new kernel report in dmesg (any class of tests/report-patterns, the list the host's
+#     scripts/scan-log.sh uses too), named by class;
+#   - lockdep and kmemleak still running (a checker that switched itself off is a failure);
 #   - the counters live_files, live_queues and bytes_in_use back to 0;
 #   - no locustfs instance left mounted.
-# A program that passes in user space but leaves a kernel report fails there. The last test
-# case unmounts everything and unloads the module. Then a summary table, and the closing line
-# "N passed, N failed" counting test cases: every program's own, plus these checks.
+# A program that passes in user space but leaves a kernel report fails there. A skipped case
+# (or a whole program that skips: "1..0 # SKIP", exit 4) is counted and listed as
+# "# skipped: PROGRAM: CASE" for the host to check. The last test cases unmount everything and
+# unload the module, then scan once with kmemleak (two scans) for anything left unreferenced.
+# Then a summary table, and the closing line "N passed, N failed, N skipped".
 # Exit status 0 when nothing failed.
 #
 # Environment:
 #   REPO              the repository (default: this script's); programs in $REPO/tests/build
 #   SOAK_SECONDS      stress programs run for about this many seconds each (default: CI size)
-#   KMEMLEAK          0 skips the kmemleak scans (default 1)
+#   KMEMLEAK          0 skips the kmemleak scan (default 1)
+#   KMEMLEAK_EACH     1 scans after every program too (slow: ~20 s a scan; default 0)
 #   KMEMLEAK_SETTLE   seconds to wait before scanning: kmemleak ignores younger objects (6)
 #   PROGRAM_TIMEOUT   seconds after which a program is killed (default 1800 + SOAK_SECONDS)
 #   RUN_SUITE_TMP     where outputs are kept (default: a new directory under /tmp)
@@ -30,7 +35,7 @@
 BIN=$REPO/tests/build
 KMEMLEAK_FILE=/sys/kernel/debug/kmemleak
 ALL_PROGRAMS="kunit.sh mount_opts names lifecycle data limits poll perms stress_seed
-stress_close_race stress_exclusive stress_mount stress-ng.sh fault_inject module.sh"
+stress_close_race stress_exclusive stress_mount stress-ng.sh fault_inject vfs_correctness module.sh"
 # The report headers, one list shared with the host's scripts/scan-log.sh.
 PATTERNS=$REPO/tests/report-patterns
 CLASSIFY=$REPO/tests/report-classes.awk
@@ -44,7 +49,7 @@ index=0
 # kernel_log_since MARKER: the kernel log from the line holding MARKER (all of it if gone).
 kernel_log_since() {
 	if dmesg | grep -qF "$1"; then
-		dmesg | sed -n "/$1/,\$p"
+		dmesg | awk -v marker="$1" 'index($0, marker) { found = 1 } found' 
 	else
 		echo "# marker '$1' no longer in the log: scanning all of it"
 		dmesg
@@ -55,6 +60,8 @@ kernel_log_since() {
 # clears its list.
 kmemleak_report() {
 	[ "${KMEMLEAK:-1}" = 1 ] || return 0
+	# Each leak goes to the kernel log too, for the host's scan of the console.
+	echo 1 >/sys/module/kmemleak/parameters/verbose 2>/dev/null
 	sleep "${KMEMLEAK_SETTLE:-6}"
 	echo scan >"$KMEMLEAK_FILE" 2>/dev/null && echo scan >"$KMEMLEAK_FILE" 2>/dev/null ||
 		return 0 # checkers_off says so
@@ -71,7 +78,7 @@ checkers_off() {
 	grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats 2>/dev/null || echo lockdep-off
 	if [ "${KMEMLEAK:-1}" = 1 ]; then
 		# kmemleak refuses every command once it has disabled itself.
-		echo scan >"$KMEMLEAK_FILE" 2>/dev/null || echo kmemleak-off
+		echo stack=on >"$KMEMLEAK_FILE" 2>/dev/null || echo kmemleak-off
 	fi
 }
 
@@ -109,7 +116,8 @@ post_checks() {
 		echo "# kernel checkers no longer running:" $_off
 		_problems="$_problems $(echo $_off | tr ' ' ',')"
 	fi
-	_leaks=$(kmemleak_report)
+	_leaks=
+	[ "${KMEMLEAK_EACH:-0}" = 1 ] && _leaks=$(kmemleak_report)
 	if [ -n "$_leaks" ]; then
 		echo "# kmemleak:"
 		echo "$_leaks" | sed 's/^/#   /'
@@ -226,6 +234,28 @@ final_unload() {
 	fi
 }
 
+# final_kmemleak: the last test case: one kmemleak scan over everything the suite (and the
+# module's unload) left unreferenced.
+final_kmemleak() {
+	index=$((index + 1))
+	if [ "${KMEMLEAK:-1}" != 1 ]; then
+		echo "ok $index kmemleak scan after the suite # SKIP KMEMLEAK=0"
+		total_skip=$((total_skip + 1))
+		echo "# skipped: run-suite: kmemleak # SKIP KMEMLEAK=0"
+		return
+	fi
+	_off=$(checkers_off | grep kmemleak)
+	_leaks=$(kmemleak_report)
+	if [ -z "$_off" ] && [ -z "$_leaks" ]; then
+		echo "ok $index kmemleak scan after the suite: no unreferenced object"
+		total_pass=$((total_pass + 1))
+	else
+		echo "not ok $index kmemleak scan after the suite:${_off:+ $_off}${_leaks:+ kmemleak}"
+		echo "$_leaks" | sed 's/^/#   /'
+		total_fail=$((total_fail + 1))
+	fi
+}
+
 main() {
 	programs=${*:-$ALL_PROGRAMS}
 	nprograms=$(echo $programs | wc -w)
@@ -237,7 +267,7 @@ main() {
 	fi
 
 	echo "TAP version 13"
-	echo "1..$((nprograms + 1))"
+	echo "1..$((nprograms + 2))"
 	echo "# locustfs suite: $nprograms program(s), outputs in $TMP"
 	if ! load_module; then
 		echo "Bail out! cannot load $KO"
@@ -260,6 +290,7 @@ main() {
 		run_program "$prog"
 	done
 	final_unload
+	final_kmemleak
 
 	echo "#"
 	echo "# $(printf '%-20s %5s %5s %5s  %-26s %6s' program pass fail skip post-run time)"
