@@ -2,7 +2,7 @@
 
 //! Size and file-count accounting of one instance, and the poll mask of an open file.
 //!
-//! Pure logic with no kernel state, unit-tested by KUnit below.
+//! Pure logic with no kernel state, unit-tested by KUnit below (in `locustfs_kunit.ko`).
 
 use crate::vfs::poll_bits::{
     EPOLLHUP,
@@ -80,6 +80,9 @@ pub(crate) fn poll_mask(pos: i64, size: i64, max: i64, unlinked: bool) -> u32 {
     mask
 }
 
+// Built only into the test module `locustfs_kunit.ko` (`src/locustfs_kunit.rs`), whose object
+// alone gets `--cfg locustfs_kunit` from `Kbuild`: `locustfs.ko` runs no tests.
+#[cfg(locustfs_kunit)]
 #[kernel::prelude::kunit_tests(locustfs_limits)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 
 //! Mount options: parsing, defaults, and their `/proc/mounts` form.
 //!
-//! Pure logic with no kernel state, unit-tested by KUnit below.
+//! Pure logic with no kernel state, unit-tested by KUnit below (in `locustfs_kunit.ko`).
 
 use crate::vfs::ParamError;
 use core::fmt;
@@ -142,6 +142,9 @@ fn parse_id(s: &[u8]) -> Result<u32, ParamError> {
         .ok_or(ParamError::BadValue)
 }
 
+// Built only into the test module `locustfs_kunit.ko` (`src/locustfs_kunit.rs`), whose object
+// alone gets `--cfg locustfs_kunit` from `Kbuild`: `locustfs.ko` runs no tests.
+#[cfg(locustfs_kunit)]
 #[kernel::prelude::kunit_tests(locustfs_options)]
 mod tests {
     use super::*;
