@@ -20,6 +20,7 @@ use crate::{
         Dentry,
         FileSystem,
         Inode,
+        NameLock,
         ParamError,
         StatFs,
         SuperBlock,
@@ -68,13 +69,45 @@ impl Instance {
     }
 }
 
-/// Returns the parameters the glue layer applies for `opts`.
-fn super_params(opts: &Options) -> SuperParams {
+/// The options of a mount or remount being configured, and which root attributes it names.
+pub(crate) struct MountOptions {
+    /// The options: the defaults, or for a remount the current ones, changed by each
+    /// parameter.
+    opts: Options,
+    /// A `mode=` parameter was given.
+    names_mode: bool,
+    /// A `uid=` parameter was given.
+    names_uid: bool,
+    /// A `gid=` parameter was given.
+    names_gid: bool,
+}
+
+impl MountOptions {
+    /// Returns the root attributes to apply: all of them for a new mount; for a remount only
+    /// those it names, as tmpfs does, so that a `chmod` or `chown` of the root survives a
+    /// remount that changes something else.
+    fn root_attrs(&self, remount: bool) -> (Option<u16>, Option<u32>, Option<u32>) {
+        let pick = |named: bool| !remount || named;
+        (
+            pick(self.names_mode).then_some(self.opts.mode),
+            pick(self.names_uid).then_some(self.opts.uid),
+            pick(self.names_gid).then_some(self.opts.gid),
+        )
+    }
+}
+
+/// Returns the parameters the glue layer applies for `mo`; `old_limit` is the file size limit
+/// a remount replaces (`None` for a new mount).
+fn super_params(mo: &MountOptions, old_limit: Option<i64>) -> SuperParams {
+    let max_bytes = mo.opts.file_size_limit(vfs::MAX_LFS_FILESIZE);
+    let (root_mode, root_uid, root_gid) = mo.root_attrs(old_limit.is_some());
     SuperParams {
-        max_bytes: opts.file_size_limit(vfs::MAX_LFS_FILESIZE),
-        root_mode: opts.mode,
-        root_uid: opts.uid,
-        root_gid: opts.gid,
+        max_bytes,
+        root_mode,
+        root_uid,
+        root_gid,
+        // A higher limit can make a full file writable: its writers must be woken.
+        wake_files: old_limit.is_some_and(|old| max_bytes > old),
     }
 }
 
@@ -88,31 +121,49 @@ impl FileSystem for Locustfs {
     /// "locu".
     const MAGIC: u32 = 0x6c6f_6375;
 
-    type Options = Options;
+    type Options = MountOptions;
     type SbInfo = Instance;
     type Node = Node;
     type OpenFile = Arc<WaitQueue>;
 
-    fn new_options(current: Option<&SuperBlock<Self>>) -> Result<Options> {
-        Ok(current.map_or_else(default_options, |sb| sb.info().options()))
+    fn new_options(current: Option<&SuperBlock<Self>>) -> Result<MountOptions> {
+        Ok(MountOptions {
+            opts: current.map_or_else(default_options, |sb| sb.info().options()),
+            names_mode: false,
+            names_uid: false,
+            names_gid: false,
+        })
     }
 
-    fn parse_param(opts: &mut Options, key: &CStr, value: Option<&CStr>) -> Result<(), ParamError> {
-        opts.set(key.to_bytes(), value.map(CStr::to_bytes))
+    fn parse_param(
+        mo: &mut MountOptions,
+        key: &CStr,
+        value: Option<&CStr>,
+    ) -> Result<(), ParamError> {
+        let key = key.to_bytes();
+        mo.opts.set(key, value.map(CStr::to_bytes))?;
+        match key {
+            b"mode" => mo.names_mode = true,
+            b"uid" => mo.names_uid = true,
+            b"gid" => mo.names_gid = true,
+            _ => {}
+        }
+        Ok(())
     }
 
-    fn new_sb_info(opts: &Options) -> Result<(Instance, SuperParams)> {
+    fn new_sb_info(mo: &MountOptions) -> Result<(Instance, SuperParams)> {
         let inner = KBox::pin_init(
             new_spinlock!(InstanceInner {
-                opts: *opts,
+                opts: mo.opts,
                 usage: Usage::default(),
             }),
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )?;
-        Ok((Instance { inner }, super_params(opts)))
+        Ok((Instance { inner }, super_params(mo, None)))
     }
 
-    fn reconfigure(sb: &SuperBlock<Self>, opts: &Options) -> Result<SuperParams> {
+    fn reconfigure(sb: &SuperBlock<Self>, mo: &MountOptions) -> Result<SuperParams> {
+        let opts = &mo.opts;
         let mut inner = sb.info().inner.lock();
         if opts.size < inner.usage.bytes {
             pr_warn!(
@@ -130,8 +181,9 @@ impl FileSystem for Locustfs {
             );
             return Err(EINVAL);
         }
+        let old_limit = inner.opts.file_size_limit(vfs::MAX_LFS_FILESIZE);
         inner.opts = *opts;
-        Ok(super_params(opts))
+        Ok(super_params(mo, Some(old_limit)))
     }
 
     fn show_options(sb: &SuperBlock<Self>, m: &SeqFile) {
@@ -194,16 +246,30 @@ impl FileSystem for Locustfs {
         Ok(())
     }
 
-    fn contents_changed(node: &Node) {
-        node.contents_changed();
+    fn readiness_changed(node: &Node) {
+        node.readiness_changed();
     }
 
     fn name_removed(node: &Node) {
         node.name_removed();
     }
 
-    fn open(_inode: &Inode<Self>, node: &Node, _file: &File) -> Result<Arc<WaitQueue>> {
-        node.open()
+    fn open(_inode: &Inode<Self>, node: &Node, file: &File) -> Result<Arc<WaitQueue>> {
+        // Reached as a mount's root (a bind mount of the file), a gone file is found again by
+        // every lookup: no retry can help, with `O_CREAT` or without.
+        let create = file.flags() & kernel::fs::file::flags::O_CREAT != 0;
+        node.open(create && !vfs::is_mount_root(file))
+    }
+
+    fn is_gone(node: &Node) -> bool {
+        node.is_gone()
+    }
+
+    /// Removes the name of a file whose creating open failed, unless someone joined it.
+    fn create_failed(node: &Node, name: NameLock<'_, Self>) {
+        if node.abandon_unopened(&name) {
+            name.remove();
+        }
     }
 
     /// Counts the close and, if it was the last one of a named file, removes the name.

@@ -48,7 +48,7 @@ impl WaitQueue {
         let cv = PollCondVarBox::new(c"locustfs_wait_queue", static_lock_class!())?;
         // Counted from here on: if the allocation below fails, dropping `Self` uncounts it.
         stats::LIVE_QUEUES.inc();
-        Ok(Arc::new(Self { cv }, GFP_KERNEL)?)
+        Ok(Arc::new(Self { cv }, GFP_KERNEL_ACCOUNT)?)
     }
 
     /// Adds the poller of `table` (if any) to the queue.
@@ -108,7 +108,7 @@ impl Node {
                 queue,
                 charged: Atomic::new(0),
             }),
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )?;
         stats::LIVE_FILES.inc();
         stats::FILES_CREATED.inc();
@@ -117,16 +117,42 @@ impl Node {
 
     /// Counts a new open file description and returns its reference to the queue.
     ///
-    /// Fails with `EOPENSTALE` if the last close already removed the name: the opener found
-    /// the name just before, and the VFS will look it up again (`do_filp_open()` retries with
-    /// `LOOKUP_REVAL`), finding no name or creating a new file.
-    pub(crate) fn open(&self) -> Result<Arc<WaitQueue>> {
+    /// If the file is gone (its last close removed the name: the opener found the name just
+    /// before, or reached the file by a `/proc` magic link or a bind mount), an open without
+    /// `O_CREAT` fails with `ENOENT`: at some instant during the open the name did not exist,
+    /// which is what a new lookup would find or race with anyway. An open with `O_CREAT` that
+    /// came by the name (`create`) fails with `EOPENSTALE`: the VFS looks the name up again
+    /// (`do_file_open()` retries, last with `LOOKUP_REVAL`) and creates a new file or joins the
+    /// one that replaced it. The caller passes `create = false` for an open that no new lookup
+    /// can lead elsewhere (through a bind mount of the file itself).
+    pub(crate) fn open(&self, create: bool) -> Result<Arc<WaitQueue>> {
         let mut state = self.state.lock();
         if state.opens == 0 && state.unlinked {
-            return Err(EOPENSTALE);
+            drop(state);
+            stats::OPENS_AFTER_LAST_CLOSE.inc();
+            return Err(if create { EOPENSTALE } else { ENOENT });
         }
         state.opens += 1;
         Ok(self.queue.clone())
+    }
+
+    /// Returns whether the file is gone for good: no opener and no name.
+    pub(crate) fn is_gone(&self) -> bool {
+        let state = self.state.lock();
+        state.opens == 0 && state.unlinked
+    }
+
+    /// Decides the fate of a file whose creating open failed before `->open`, with its name
+    /// locked: if nobody opened it meanwhile, unhashes the name and returns `true` (the caller
+    /// removes it), as [`Node::close_last`] does for a last close.
+    pub(crate) fn abandon_unopened<T: FileSystem>(&self, name: &NameLock<'_, T>) -> bool {
+        let mut state = self.state.lock();
+        if state.opens != 0 || state.unlinked {
+            return false;
+        }
+        name.unhash();
+        state.unlinked = true;
+        true
     }
 
     /// Counts a closed file description unless it may be the last one of a named file.
@@ -150,6 +176,11 @@ impl Node {
     pub(crate) fn close_last<T: FileSystem>(&self, name: Option<&NameLock<'_, T>>) -> bool {
         let mut state = self.state.lock();
         state.opens -= 1;
+        if state.opens > 0 && name.is_some() {
+            // Between `close_unless_last` and now (while this close waited for the directory
+            // lock) an opener joined the file: it stays.
+            stats::JOINS_WHILE_CLOSING.inc();
+        }
         match name {
             Some(name) if state.opens == 0 && !state.unlinked => {
                 name.unhash();
@@ -171,9 +202,9 @@ impl Node {
         self.state.lock().unlinked
     }
 
-    /// Wakes pollers after the contents or size changed: `EPOLLIN` or `EPOLLOUT` may have
-    /// changed.
-    pub(crate) fn contents_changed(&self) {
+    /// Wakes pollers after the contents, the size, a position or a limit changed: `EPOLLIN`
+    /// or `EPOLLOUT` may have changed. Does not sleep.
+    pub(crate) fn readiness_changed(&self) {
         self.queue.wake();
     }
 

@@ -3,7 +3,9 @@
 //! Module-wide counters, readable in `/sys/kernel/debug/locustfs/`.
 //!
 //! The tests read them to check that nothing outlives its last user: after every file is gone
-//! `live_files`, `live_queues` and `bytes_in_use` are 0.
+//! `live_files`, `live_queues` and `bytes_in_use` are 0. Two more count how often the race
+//! windows between an open and a last close were hit, for the race tests to assert on:
+//! `opens_after_last_close` and `joins_while_closing`.
 
 use kernel::{
     debugfs::{
@@ -57,6 +59,12 @@ pub(crate) static FILES_CREATED: Counter = Counter::new();
 pub(crate) static FILES_AUTO_DELETED: Counter = Counter::new();
 /// Bytes charged to files across all instances, in whole pages.
 pub(crate) static BYTES_IN_USE: Counter = Counter::new();
+/// Opens that found their file gone (its last close had removed the name after the opener
+/// found it) and were refused (`ENOENT`) or sent to look the name up again (`O_CREAT`).
+pub(crate) static OPENS_AFTER_LAST_CLOSE: Counter = Counter::new();
+/// Last closes that, once they held the directory lock, found that an opener had joined the
+/// file meanwhile: the opener won and the file stayed.
+pub(crate) static JOINS_WHILE_CLOSING: Counter = Counter::new();
 
 /// The debugfs directory and its files; removed when dropped.
 pub(crate) struct DebugFiles {
@@ -68,12 +76,14 @@ impl DebugFiles {
     /// Creates `/sys/kernel/debug/locustfs/` with one file per counter.
     pub(crate) fn new() -> Result<Self> {
         let dir = Dir::new(c"locustfs");
-        let counters: [(&CStr, &'static Counter); 5] = [
+        let counters: [(&CStr, &'static Counter); 7] = [
             (c"live_files", &LIVE_FILES),
             (c"live_queues", &LIVE_QUEUES),
             (c"files_created", &FILES_CREATED),
             (c"files_auto_deleted", &FILES_AUTO_DELETED),
             (c"bytes_in_use", &BYTES_IN_USE),
+            (c"opens_after_last_close", &OPENS_AFTER_LAST_CLOSE),
+            (c"joins_while_closing", &JOINS_WHILE_CLOSING),
         ];
         let mut files = KVec::with_capacity(counters.len(), GFP_KERNEL)?;
         for (name, counter) in counters {

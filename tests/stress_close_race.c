@@ -38,7 +38,9 @@
  *     exiting children: open(O_CREAT) ─ write ─ _exit       (the exit is the last close)
  *     joiner threads:  open() without O_CREAT: ENOENT or the live file
  *     Never ESTALE or another error; a descriptor obtained must be a linked file, and while
- *     it is held the name must lead to that same file.
+ *     it is held the name must lead to that same file. The window (an open that found its
+ *     file gone after finding its name: ENOENT, or with O_CREAT a new lookup) must have been
+ *     hit at least once: the module's opens_after_last_close counter.
  *
  * join_while_last_close_waits (RACE_SECONDS):
  *
@@ -51,7 +53,9 @@
  *                     joins F inside that wait; it holds F until the closer's close has
  *                     returned, then F must still be linked and its name must lead to it.
  *     A last close that removed the name without counting the opener that joined meanwhile
- *     leaves the joiner with a nameless file (tests/mutants/unlink-race.patch).
+ *     leaves the joiner with a nameless file (tests/mutants/unlink-race.patch). The window
+ *     (a joiner that won against a last close under way) must have been hit at least once:
+ *     the module's joins_while_closing counter.
  *
  * chaos (RACE_SECONDS): threads open/close/dup/write/truncate/unlink/rename/poll/epoll on a
  * few names while children come and go; only the expected errors may occur, and at the
@@ -330,8 +334,30 @@ static void *exiter_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Reads the module's race-window counter NAME; -1 when it cannot be read. The counters are
+ * module-wide: only this program's test runs during a case, so the difference is its own.
+ */
+static long long window_hits(const char *name)
+{
+	return lfs_counter(name);
+}
+
+/* Prints how often NAME's window was hit since BEFORE and asserts it was hit at least once. */
+#define EXPECT_WINDOW_HIT(counter, before)                                                   \
+	do {                                                                              \
+		long long __after = window_hits(counter);                                   \
+		ksft_print_msg("%s: window %s hit %lld time(s) (%lld -> %lld)\n",       \
+			       _metadata->name, counter, __after - (before), (before),      \
+			       __after);                                                  \
+		EXPECT_GE((before), 0) TH_LOG("counter %s unreadable", counter);             \
+		EXPECT_GT(__after - (before), 0)                                          \
+			TH_LOG("the race window %s was never hit", counter);                 \
+	} while (0)
+
 TEST_F(fs, open_vs_last_close)
 {
+	long long stale0 = window_hits("opens_after_last_close");
 	static void *(*const roles[])(void *) = { race_closer, race_joiner, exiter_thread };
 	struct race *r = calloc(1, sizeof(*r));
 	struct lfs_counters c0;
@@ -344,6 +370,7 @@ TEST_F(fs, open_vs_last_close)
 	TH_LOG("%ld create/close cycles, %ld joins, %ld misses", atomic_load(&r->cycles),
 	       atomic_load(&r->joins), atomic_load(&r->misses));
 	EXPECT_EQ(0, atomic_load(&r->bad)) TH_LOG("first violation: %s", r->bad_what);
+	EXPECT_WINDOW_HIT("opens_after_last_close", stale0);
 	EXPECT_FALSE(path_exists(r->path));
 	expect_live_counters(_metadata, &c0);
 	free(r);
@@ -406,6 +433,7 @@ TEST_F(fs, join_while_last_close_waits)
 	static void *(*const roles[])(void *) = { crowd_lister, race_closer, crowd_joiner };
 	char dir[LFS_PATH_MAX], sub[LFS_PATH_MAX + 16];
 	struct race *r = calloc(1, sizeof(*r));
+	long long joins0 = window_hits("joins_while_closing");
 	struct lfs_counters c0;
 	int i;
 
@@ -423,6 +451,7 @@ TEST_F(fs, join_while_last_close_waits)
 	       atomic_load(&r->joins), atomic_load(&r->misses));
 	EXPECT_EQ(0, atomic_load(&r->bad)) TH_LOG("first violation: %s", r->bad_what);
 	EXPECT_GT(atomic_load(&r->joins), 0);
+	EXPECT_WINDOW_HIT("joins_while_closing", joins0);
 	EXPECT_FALSE(path_exists(r->path));
 	for (i = 0; i < CROWD_DIRS; i++) {
 		snprintf(sub, sizeof(sub), "%s/d%d", dir, i);

@@ -57,6 +57,7 @@ impl<T: FileSystem> Dentry<T> {
                 return Some(NameLock {
                     parent,
                     child: self,
+                    ours: true,
                 });
             }
             // SAFETY: Referenced by `dget_parent` above.
@@ -70,18 +71,38 @@ impl<T: FileSystem> Dentry<T> {
     }
 }
 
-/// A dentry's name, with its parent directory locked (`start_removing_dentry()`).
+/// A dentry's name, with its parent directory locked.
 ///
 /// # Invariants
 ///
-/// `parent` is referenced and its inode locked; `child` is hashed, a child of `parent`, and
-/// referenced once more by `start_removing_dentry`. `Drop` undoes all three.
+/// `child` is a positive, referenced child of `parent` whose inode is locked. If `ours`, the
+/// lock and a reference to each were taken by [`Dentry::lock_name`]
+/// (`start_removing_dentry()`, `dget_parent()`), and `Drop` undoes all three; otherwise the
+/// VFS holds them for the duration of the directory operation that made the `NameLock`.
 pub(crate) struct NameLock<'a, T: FileSystem> {
     parent: *mut bindings::dentry,
     child: &'a Dentry<T>,
+    ours: bool,
 }
 
-impl<T: FileSystem> NameLock<'_, T> {
+impl<'a, T: FileSystem> NameLock<'a, T> {
+    /// Wraps the name `child` of a directory the VFS has locked for a directory operation.
+    ///
+    /// # Safety
+    ///
+    /// `child` must be a positive child of a directory of `T` whose inode the caller (the VFS)
+    /// keeps locked, and referenced, for `'a`.
+    pub(super) unsafe fn held_by_vfs(child: &'a Dentry<T>) -> Self {
+        // SAFETY: `child` is valid; with its parent locked, `d_parent` is stable.
+        let parent = unsafe { (*child.as_ptr()).d_parent };
+        // INVARIANT: The caller guarantees the lock and the references.
+        Self {
+            parent,
+            child,
+            ours: false,
+        }
+    }
+
     /// Unhashes the name: from now on lookups do not find it (the name itself is removed by
     /// [`NameLock::remove`]). Does not sleep.
     pub(crate) fn unhash(&self) {
@@ -89,21 +110,35 @@ impl<T: FileSystem> NameLock<'_, T> {
         unsafe { bindings::d_drop(self.child.as_ptr()) };
     }
 
-    /// Removes the name, as `unlink` would, and notifies the directory's watchers
-    /// (`IN_DELETE`).
+    /// Removes the name, as `vfs_unlink()` would with the victim's inode locked, and (for a
+    /// name that was announced) notifies the directory's watchers (`IN_DELETE`).
+    ///
+    /// Unlike `vfs_unlink()` this asks no LSM (`security_inode_unlink()`): the removal is the
+    /// filesystem's own lifetime rule, not a user's request, and a veto would leave a file no
+    /// one has open. Mountpoints need no handling: nothing can be mounted on a locust file
+    /// (`dont_mount()` at creation). See `docs/design.md`.
     pub(crate) fn remove(self) {
         // SAFETY: The parent directory is locked and `child` is its referenced, positive child
-        // (type invariant): the conditions `simple_unlink` and `d_delete_notify` need.
+        // (type invariant): the conditions `simple_unlink` and `d_delete_notify` need. The
+        // child's inode lock nests inside the directory's, as in `vfs_unlink()`.
         unsafe {
             let dir = (*self.parent).d_inode;
+            let inode = (*self.child.as_ptr()).d_inode;
+            bindings::inode_lock(inode);
             bindings::simple_unlink(dir, self.child.as_ptr());
-            bindings::d_delete_notify(dir, self.child.as_ptr());
+            bindings::inode_unlock(inode);
+            if self.ours {
+                bindings::d_delete_notify(dir, self.child.as_ptr());
+            }
         }
     }
 }
 
 impl<T: FileSystem> Drop for NameLock<'_, T> {
     fn drop(&mut self) {
+        if !self.ours {
+            return;
+        }
         // SAFETY: Pairs with `start_removing_dentry` and `dget_parent` in `lock_name` (type
         // invariant): unlocks the parent and drops both references taken there.
         unsafe {

@@ -2,9 +2,11 @@
 
 //! The file operations of regular files.
 //!
-//! Reads, seeks, mmap and splice are the page cache's generic paths. Writes are
+//! Reads, mmap and splice are the page cache's generic paths. Writes are
 //! `generic_perform_write` wrapped so that the size is charged to the filesystem first and
-//! pollers are woken after. `open`, `release` and `poll` go to the [`FileSystem`].
+//! pollers are woken after; seeks are `generic_file_llseek` followed by a wake-up when the
+//! position moved (readability depends on it). `open`, `release` and `poll` go to the
+//! [`FileSystem`].
 //!
 //! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
 
@@ -22,7 +24,13 @@ use kernel::{
     error::from_result,
     fs::File,
     prelude::*,
-    sync::poll::PollTable,
+    sync::{
+        atomic::{
+            atomic_load,
+            Relaxed, //
+        },
+        poll::PollTable, //
+    },
     types::ForeignOwnable, //
 };
 
@@ -36,8 +44,8 @@ impl<T: FileSystem> FileOps<T> {
         poll: Some(poll::<T>),
         read_iter: Some(bindings::generic_file_read_iter),
         write_iter: Some(write_iter::<T>),
-        llseek: Some(bindings::generic_file_llseek),
-        mmap: Some(bindings::generic_file_mmap),
+        llseek: Some(llseek::<T>),
+        mmap_prepare: Some(bindings::generic_file_mmap_prepare),
         splice_read: Some(bindings::filemap_splice_read),
         splice_write: Some(bindings::iter_file_splice_write),
         fsync: Some(bindings::noop_fsync),
@@ -51,12 +59,29 @@ pub(super) fn file_operations<T: FileSystem>() -> &'static bindings::file_operat
     &FileOps::<T>::OPS
 }
 
-/// Returns a file's position (`f_pos`), as a racy snapshot: poll reads it without the
-/// position lock, as other pollable files do.
+/// Returns a file's position (`f_pos`), as a racy snapshot (`READ_ONCE()`): poll reads it
+/// without the position lock, as other pollable files do.
+///
+/// The value may be stale by the time it is used: a seek wakes the pollers after it moved the
+/// position, so a poller that read the old one is woken and reads again.
 pub(crate) fn file_pos(file: &File) -> i64 {
-    // SAFETY: `file` is valid; a 64-bit load of `f_pos` cannot tear on the 64-bit targets the
-    // Rust support builds for.
-    unsafe { core::ptr::read_volatile(&raw const (*file.as_ptr()).f_pos) }
+    // SAFETY: `file` is valid, so `f_pos` is a valid, aligned `loff_t`. The VFS writes it with
+    // plain stores under `f_pos_lock`, which poll does not take: this is the same racy
+    // `READ_ONCE()` other `->poll`s do. On 64-bit targets the aligned load is single-copy
+    // atomic; on a 32-bit target it could tear, as the C side's own lockless reads could,
+    // which the wake-up after every seek and write makes harmless (the mask is read again).
+    unsafe { atomic_load(&raw mut (*file.as_ptr()).f_pos, Relaxed) }
+}
+
+/// Returns whether an open file was reached as the root of its mount: a bind mount of the file
+/// itself, so that every lookup through that mount leads to this same dentry.
+pub(crate) fn is_mount_root(file: &File) -> bool {
+    // SAFETY: `file` is valid and, once its path is set (before `->open`), holds a reference to
+    // its mount and dentry.
+    unsafe {
+        let path = &raw const (*file.as_ptr()).__bindgen_anon_1.f_path;
+        (*path).dentry == (*(*path).mnt).mnt_root
+    }
 }
 
 /// Returns the inode of a regular file of `T` and its state.
@@ -150,6 +175,32 @@ unsafe extern "C" fn poll<T: FileSystem>(
     )
 }
 
+/// `file_operations->llseek`: `generic_file_llseek`, then a wake-up if the position moved.
+///
+/// `EPOLLIN` depends on the description's position, so seeking back over unread data makes it
+/// readable; `generic_file_llseek` itself wakes nobody.
+///
+/// # Safety
+///
+/// Called by the VFS with a file of `T` (with `f_pos_lock` held where the VFS takes it).
+unsafe extern "C" fn llseek<T: FileSystem>(
+    file: *mut bindings::file,
+    offset: bindings::loff_t,
+    whence: c_int,
+) -> bindings::loff_t {
+    // SAFETY: `file` is valid for this call.
+    let before = file_pos(unsafe { File::from_raw_file(file) });
+    // SAFETY: The arguments are valid (function safety requirement).
+    let ret = unsafe { bindings::generic_file_llseek(file, offset, whence) };
+    if ret >= 0 && ret != before {
+        // SAFETY: `file` is a file of `T`, alive for this call.
+        if let Some(node) = unsafe { file_inode::<T>(file) }.node() {
+            T::readiness_changed(&node);
+        }
+    }
+    ret
+}
+
 /// `file_operations->write_iter`: `generic_perform_write` with the size charged to `T`
 /// first and pollers woken after.
 ///
@@ -174,7 +225,7 @@ unsafe extern "C" fn write_iter<T: FileSystem>(
     if ret <= 0 {
         return ret;
     }
-    T::contents_changed(&node);
+    T::readiness_changed(&node);
     // SAFETY: `iocb` is valid; `ret` bytes were written.
     unsafe { bindings::generic_write_sync(iocb, ret) }
 }

@@ -27,3 +27,8 @@ const __poll_t LOCUSTFS_EPOLLHUP = EPOLLHUP;
 const loff_t LOCUSTFS_MAX_LFS_FILESIZE = MAX_LFS_FILESIZE;
 const unsigned int LOCUSTFS_DCACHE_DONTCACHE = DCACHE_DONTCACHE;
 const fmode_t LOCUSTFS_FMODE_CREATED = FMODE_CREATED;
+const fmode_t LOCUSTFS_FMODE_OPENED = FMODE_OPENED;
+const gfp_t LOCUSTFS_GFP_HIGHUSER = GFP_HIGHUSER;
+const unsigned int LOCUSTFS_LOOKUP_OPEN = LOOKUP_OPEN;
+/* Inode states in which an inode on s_inodes must be skipped: being set up or torn down. */
+const unsigned int LOCUSTFS_I_SKIP = I_NEW | I_WILL_FREE | I_FREEING;

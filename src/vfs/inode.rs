@@ -4,7 +4,9 @@
 //!
 //! Directories are libfs directories (`simple_lookup`, `simple_rmdir`, `simple_rename`,
 //! `simple_dir_operations`); regular files keep their data in the page cache with `ram_aops`,
-//! unevictable, as ramfs does.
+//! unevictable and unmovable, as ramfs does: the mapping is `mapping_set_unevictable` and its
+//! folios are allocated with `GFP_HIGHUSER`, not the default `GFP_HIGHUSER_MOVABLE` (`ram_aops`
+//! has no `migrate_folio`, so a dirty RAM folio could not leave a movable pageblock).
 //!
 //! A regular file exists only while it is open, so it is created only by `open(O_CREAT)`,
 //! through `atomic_open`, which creates and opens it in one step under the directory lock.
@@ -16,6 +18,7 @@
 
 use super::{
     bindings,
+    dentry::NameLock,
     file,
     super_block::SuperBlock,
     FileSystem, //
@@ -92,17 +95,24 @@ impl<T: FileSystem> Inode<T> {
         (!ptr.is_null()).then(|| unsafe { <Arc<T::Node> as ForeignOwnable>::borrow(ptr) })
     }
 
-    /// Sets owner, group and permission bits (used on the root directory).
-    pub(super) fn set_owner_and_mode(&self, uid: u32, gid: u32, mode: u16) {
+    /// Sets those of owner, group and permission bits that are given (used on the root
+    /// directory).
+    pub(super) fn set_owner_and_mode(&self, uid: Option<u32>, gid: Option<u32>, mode: Option<u16>) {
         let inode = self.as_ptr();
         // SAFETY: The inode is valid. Its attributes are written under its lock, as
         // `notify_change` does. The mount is only allowed in the initial user namespace, where
         // kernel ids equal user ids.
         unsafe {
             bindings::inode_lock(inode);
-            (*inode).i_uid.val = uid;
-            (*inode).i_gid.val = gid;
-            (*inode).i_mode = ((*inode).i_mode & !(bindings::S_IALLUGO as u16)) | mode;
+            if let Some(uid) = uid {
+                (*inode).i_uid.val = uid;
+            }
+            if let Some(gid) = gid {
+                (*inode).i_gid.val = gid;
+            }
+            if let Some(mode) = mode {
+                (*inode).i_mode = ((*inode).i_mode & !(bindings::S_IALLUGO as u16)) | mode;
+            }
             bindings::inode_unlock(inode);
         }
     }
@@ -166,14 +176,22 @@ unsafe fn new_inode<T: FileSystem>(
     unsafe {
         (*inode).i_ino = bindings::get_next_ino().into();
         bindings::inode_init_owner(idmap, inode, dir, mode);
+        // Directories get their own lock class now that `i_mode` is known, as shmem does:
+        // the last-close removal locks a file's inode inside its directory's.
+        bindings::lockdep_annotate_inode_mutex_key(inode);
         (*(*inode).i_mapping).a_ops = &bindings::ram_aops;
+        bindings::mapping_set_gfp_mask((*inode).i_mapping, bindings::LOCUSTFS_GFP_HIGHUSER);
         bindings::mapping_set_unevictable((*inode).i_mapping);
         bindings::simple_inode_init_ts(inode);
         match node {
             Some(node) => {
                 (*inode).i_op = &InodeOps::<T>::FILE;
                 (*inode).__bindgen_anon_3.i_fop = file::file_operations::<T>();
+                // Under `i_lock`: `SuperBlock::for_each_node` may already see the inode on
+                // `s_inodes` and reads `i_private` with that lock held.
+                bindings::spin_lock(&raw mut (*inode).i_lock);
                 (*inode).i_private = node.into_foreign();
+                bindings::spin_unlock(&raw mut (*inode).i_lock);
             }
             None => {
                 (*inode).i_op = &InodeOps::<T>::DIR;
@@ -227,6 +245,12 @@ unsafe fn make_node<T: FileSystem>(
             bindings::iput(inode);
             return Err(e);
         }
+        if u32::from(mode) & bindings::S_IFMT == bindings::S_IFREG {
+            // Nothing may be mounted on a file whose name dies with its last opener: the
+            // mount would be left on a dead dentry, unreachable and keeping the instance busy.
+            // The flag is sticky; `lock_mount()` refuses it with `ENOENT`.
+            bindings::dont_mount(dentry);
+        }
         bindings::d_make_persistent(dentry, inode);
         bindings::inode_set_mtime_to_ts(dir, bindings::inode_set_ctime_current(dir));
     }
@@ -251,6 +275,11 @@ unsafe extern "C" fn create<T: FileSystem>(
 /// `inode_operations->atomic_open`: looks the name up and, for `O_CREAT` of a missing name,
 /// creates the file and opens it before the directory lock is released, so no one can see it
 /// with no opener.
+///
+/// `finish_open()` runs `security_file_open()`, the fanotify permission event and
+/// `break_lease()` before `->open`; if one of them refuses, the file is not opened and
+/// `->release` will never run for it. The new name is then handed to
+/// [`FileSystem::create_failed`] while the directory is still locked.
 ///
 /// # Safety
 ///
@@ -284,9 +313,28 @@ unsafe extern "C" fn atomic_open<T: FileSystem>(
         // it. The mount may not be idmapped (no `FS_ALLOW_IDMAP`), so its idmap is the nop one.
         unsafe { make_node::<T>(&raw mut bindings::nop_mnt_idmap, dir, dentry, mode)? };
         // SAFETY: `file` is being opened by us; `finish_open` calls `->open` on the new file.
-        unsafe {
+        let opened = unsafe {
             (*file).f_mode |= bindings::LOCUSTFS_FMODE_CREATED;
-            to_result(bindings::finish_open(file, dentry, None))?;
+            to_result(bindings::finish_open(file, dentry, None))
+        };
+        if let Err(e) = opened {
+            // SAFETY: `file` is valid.
+            if unsafe { (*file).f_mode } & bindings::LOCUSTFS_FMODE_OPENED == 0 {
+                // SAFETY: `dentry` is the positive dentry `make_node` just made, referenced by
+                // the VFS's lookup and by its persistence, in `dir`, which the VFS keeps locked
+                // until this returns.
+                let (child, inode) = unsafe {
+                    (
+                        super::dentry::Dentry::<T>::from_raw(dentry),
+                        Inode::<T>::from_raw((*dentry).d_inode),
+                    )
+                };
+                if let Some(node) = inode.node() {
+                    // SAFETY: As above.
+                    T::create_failed(&node, unsafe { NameLock::held_by_vfs(child) });
+                }
+            }
+            return Err(e);
         }
         Ok(0)
     })
@@ -378,8 +426,8 @@ unsafe extern "C" fn rename<T: FileSystem>(
     ret
 }
 
-/// `inode_operations->setattr` of a regular file: a size change is charged to `T` first and
-/// wakes pollers after.
+/// `inode_operations->setattr` of a regular file: `simple_setattr()`'s steps, with a size
+/// change charged to `T` first and pollers woken after. `setattr_prepare()` runs once.
 ///
 /// # Safety
 ///
@@ -402,16 +450,21 @@ unsafe extern "C" fn setattr<T: FileSystem>(
         if resize {
             T::charge_size(sb, &node, new_size)?;
         }
-        // SAFETY: The arguments are valid; `simple_setattr` does `truncate_setsize`.
-        let ret = to_result(unsafe { bindings::simple_setattr(idmap, dentry, attr) });
+        // SAFETY: The arguments are valid, the inode locked and the change checked by
+        // `setattr_prepare`: the rest of `simple_setattr`.
+        unsafe {
+            if valid & bindings::ATTR_SIZE != 0 {
+                bindings::truncate_setsize(inode.as_ptr(), new_size);
+            }
+            bindings::setattr_copy(idmap, inode.as_ptr(), attr);
+            bindings::mark_inode_dirty(inode.as_ptr());
+        }
         if resize {
             // Settling to the size the file now has only ever releases a charge.
             let _ = T::charge_size(sb, &node, inode.size());
-            if ret.is_ok() {
-                T::contents_changed(&node);
-            }
+            T::readiness_changed(&node);
         }
-        ret.map(|()| 0)
+        Ok(0)
     })
 }
 

@@ -10,8 +10,8 @@
 //!
 //! The kernel's own machinery does the work wherever it can: the new mount API
 //! (`get_tree_nodev`), the page cache with `ram_aops`, `generic_perform_write`,
-//! `generic_file_read_iter`, `generic_file_llseek`, `filemap_splice_read`, and libfs's
-//! `simple_*` directory operations.
+//! `generic_file_read_iter`, `generic_file_llseek`, `generic_file_mmap_prepare`,
+//! `filemap_splice_read`, and libfs's `simple_*` directory operations.
 //!
 //! C headers: [`include/linux/fs.h`], [`include/linux/fs_context.h`].
 //!
@@ -21,6 +21,7 @@
 pub(crate) mod bindings;
 mod context;
 mod dentry;
+mod dentry_ops;
 mod file;
 mod inode;
 mod registration;
@@ -42,7 +43,10 @@ pub(crate) use dentry::{
     Dentry,
     NameLock, //
 };
-pub(crate) use file::file_pos;
+pub(crate) use file::{
+    file_pos,
+    is_mount_root, //
+};
 pub(crate) use inode::Inode;
 pub(crate) use registration::{
     FsType,
@@ -84,15 +88,21 @@ pub(crate) fn total_ram_bytes() -> u64 {
 }
 
 /// Attributes the glue layer applies to a superblock and its root directory.
+///
+/// A remount sets only what it names: a root attribute left `None` keeps the value the root
+/// has (possibly changed by `chmod` or `chown` since the mount), as on tmpfs.
 pub(crate) struct SuperParams {
     /// Largest file size (`s_maxbytes`).
     pub(crate) max_bytes: i64,
-    /// Root directory permission bits (`S_IALLUGO` part of `i_mode`).
-    pub(crate) root_mode: u16,
-    /// Root directory owner.
-    pub(crate) root_uid: u32,
-    /// Root directory group.
-    pub(crate) root_gid: u32,
+    /// Root directory permission bits (`S_IALLUGO` part of `i_mode`), if set.
+    pub(crate) root_mode: Option<u16>,
+    /// Root directory owner, if set.
+    pub(crate) root_uid: Option<u32>,
+    /// Root directory group, if set.
+    pub(crate) root_gid: Option<u32>,
+    /// Whether every regular file's readiness may have risen (a limit was raised): once the
+    /// parameters are applied, [`FileSystem::readiness_changed`] is called for each.
+    pub(crate) wake_files: bool,
 }
 
 /// A RAM filesystem whose regular files carry a [`FileSystem::Node`] and whose open files
@@ -157,14 +167,28 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// the file actually has.
     fn charge_size(sb: &SuperBlock<Self>, node: &Self::Node, size: i64) -> Result;
 
-    /// Called after a write or truncate changed the file's contents or size.
-    fn contents_changed(node: &Self::Node);
+    /// Called after something a regular file's readiness depends on changed: its contents or
+    /// size (write, truncate), an open file's position (a seek that moved it), or a limit (a
+    /// remount, see [`SuperParams::wake_files`]). Called in atomic context: must not sleep.
+    fn readiness_changed(node: &Self::Node);
 
     /// Called after a regular file's name was removed by `unlink` or by a rename over it.
     fn name_removed(node: &Self::Node);
 
     /// `->open` of a regular file.
     fn open(inode: &Inode<Self>, node: &Self::Node, file: &File) -> Result<Self::OpenFile>;
+
+    /// Returns whether a regular file is gone for good: no name and no opener left, so that
+    /// no open can reach it again. An open that reached it through a jump (a
+    /// `/proc/PID/fd/N` magic link) then fails with `ENOENT` before `->open`.
+    fn is_gone(node: &Self::Node) -> bool;
+
+    /// Called when `open(O_CREAT)` created a regular file but the open then failed before
+    /// `->open` (`security_file_open()`, a fanotify permission event or `break_lease()`
+    /// refused it): `->release` will never run for that open. `name` is the new name, with
+    /// its directory locked (by the VFS, for the create); `T` removes it if nobody opened the
+    /// file meanwhile.
+    fn create_failed(node: &Self::Node, name: NameLock<'_, Self>);
 
     /// `->release` of a regular file: called by `__fput()` after `eventpoll_release()`.
     fn release(node: &Self::Node, dentry: &Dentry<Self>, file: &File, open_file: Self::OpenFile);

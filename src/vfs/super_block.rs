@@ -7,6 +7,7 @@
 use super::{
     bindings,
     context,
+    dentry_ops,
     inode::{
         self,
         Inode, //
@@ -67,7 +68,8 @@ impl<T: FileSystem> SuperBlock<T> {
         unsafe { <KBox<T::SbInfo> as ForeignOwnable>::borrow((*self.as_ptr()).s_fs_info) }
     }
 
-    /// Applies limits and root attributes (at mount and remount).
+    /// Applies limits and the root attributes that are set (at mount and remount), then wakes
+    /// every regular file's pollers if `params` asks for it.
     pub(super) fn apply(&self, params: &SuperParams) {
         let sb = self.as_ptr();
         // SAFETY: The caller is `fill_super` or `reconfigure`, which the VFS serialises with
@@ -76,6 +78,40 @@ impl<T: FileSystem> SuperBlock<T> {
         // SAFETY: A set-up superblock has a root dentry with a directory inode of `T`.
         let root = unsafe { Inode::<T>::from_raw((*(*sb).s_root).d_inode) };
         root.set_owner_and_mode(params.root_uid, params.root_gid, params.root_mode);
+        if params.wake_files {
+            self.for_each_node(T::readiness_changed);
+        }
+    }
+
+    /// Calls `f` with the state of every regular file of this superblock that is neither
+    /// being set up nor torn down, as `drop_pagecache_sb()` walks `s_inodes`.
+    ///
+    /// `f` runs with `s_inode_list_lock` and the inode's `i_lock` held: it must not sleep.
+    pub(crate) fn for_each_node(&self, mut f: impl FnMut(&T::Node)) {
+        let sb = self.as_ptr();
+        // SAFETY: `sb` is live; `s_inodes` is a list of `inode.i_sb_list` entries protected by
+        // `s_inode_list_lock`, held for the whole walk.
+        unsafe {
+            let head = &raw mut (*sb).s_inodes;
+            bindings::spin_lock(&raw mut (*sb).s_inode_list_lock);
+            let mut pos = (*head).next;
+            while pos != head {
+                let inode: *mut bindings::inode =
+                    kernel::container_of!(pos, bindings::inode, i_sb_list);
+                bindings::spin_lock(&raw mut (*inode).i_lock);
+                // An inode not being set up or freed (checked under `i_lock`, which eviction
+                // takes to set `I_FREEING` before `evict_inode`) keeps its `i_private` for as
+                // long as the lock is held: `Inode::node` may borrow it.
+                if bindings::inode_state_read(inode) & bindings::LOCUSTFS_I_SKIP == 0 {
+                    if let Some(node) = Inode::<T>::from_raw(inode).node() {
+                        f(&node);
+                    }
+                }
+                bindings::spin_unlock(&raw mut (*inode).i_lock);
+                pos = (*pos).next;
+            }
+            bindings::spin_unlock(&raw mut (*sb).s_inode_list_lock);
+        }
     }
 }
 
@@ -124,6 +160,8 @@ pub(super) unsafe extern "C" fn fill_super<T: FileSystem>(
             (*sb).s_magic = T::MAGIC as c_ulong;
             (*sb).s_op = &SuperOps::<T>::OPS;
             (*sb).s_d_flags = bindings::LOCUSTFS_DCACHE_DONTCACHE;
+            // Keeps `s_d_flags` and adds the flags of the operations present.
+            bindings::set_default_d_op(sb, dentry_ops::dentry_operations::<T>());
             (*sb).s_time_gran = 1;
             (*sb).s_fs_info = info.into_foreign();
         }
