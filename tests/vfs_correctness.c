@@ -11,7 +11,8 @@
  *     of one outlives its name and unmounts; a read-only remount with files open, then their
  *     close; FIFREEZE, which a RAM instance does not support;
  *   - memory a user causes is charged to their memory cgroup: at memory.max, writes and file
- *     creation fail with ENOMEM, and the charge goes when the files do.
+ *     creation fail with ENOMEM, and the charge goes when the files do;
+ *   - file data is unmovable, as on ramfs: it fills unmovable pageblocks, not movable ones.
  *
  * Topology of the wake-up tests (one process):
  *
@@ -40,10 +41,15 @@ static const enum wait_mech wake_mechs[] = {
  * Starts a waiter on FD for EVENTS with mechanism M, runs ACT(ARG) once it sleeps, and
  * returns what the waiter saw (EPOLL* bits, 0 on timeout, <0 on error). *BLOCKED is false
  * when the waiter found FD ready before it could sleep.
+ *
+ * poll() and select() look at the descriptor once more when their timeout expires, so a
+ * waiter that was never woken still reports the new readiness, WAKE_TIMEOUT_MS late: a
+ * result that came only after the waiter's whole timeout counts as no wake-up (0).
  */
 static int wake_after(enum wait_mech m, int fd, uint32_t events, void (*act)(void *), void *arg,
 		      bool *blocked)
 {
+	int64_t start = now_ms();
 	struct waiter wt;
 	struct watch w;
 	int ret = watch_init(&w, m, fd, events);
@@ -56,6 +62,8 @@ static int wake_after(enum wait_mech m, int fd, uint32_t events, void (*act)(voi
 		if (ret == 0)
 			act(arg);
 		ret = waiter_join(&wt);
+		if (ret > 0 && now_ms() - start >= WAKE_TIMEOUT_MS)
+			ret = 0;
 	}
 	watch_fini(&w);
 	return ret;
@@ -396,7 +404,7 @@ TEST_F(vfs, bind_mount_of_a_locust_file_outlives_its_name)
 	fd = create_file(d, "f", p);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(5, write(fd, "hello", 5));
-	ASSERT_EQ(0, mount(p, dst, NULL, MS_BIND, NULL));
+	ASSERT_EQ(0, mount(p, dst, NULL, MS_BIND, NULL)) TH_LOG("bind mount: %s", strerror(errno));
 	ASSERT_EQ(0, close(fd));
 	EXPECT_FALSE(path_exists(p)) TH_LOG("a bind mount does not keep the name");
 	/* Opening the file through the mount of its dead dentry finds it gone. */
@@ -404,6 +412,15 @@ TEST_F(vfs, bind_mount_of_a_locust_file_outlives_its_name)
 	EXPECT_EQ(-1, fd);
 	if (fd < 0) {
 		EXPECT_EQ(ENOENT, errno);
+	} else {
+		close(fd);
+	}
+	/* With O_CREAT too: every lookup through the mount leads to the same dead dentry. */
+	fd = open(dst, O_RDWR | O_CREAT, 0644);
+	EXPECT_EQ(-1, fd);
+	if (fd < 0) {
+		EXPECT_EQ(ENOENT, errno) TH_LOG("O_CREAT open through the bind mount: %s",
+						 strerror(errno));
 	} else {
 		close(fd);
 	}
@@ -546,8 +563,11 @@ static void memcg_fill(const char *d, struct memcg_report *rep)
 		}
 		fds[n++] = fd;
 		w = write(fd, buf, sizeof(buf));
-		if (w != (ssize_t)sizeof(buf)) {
-			rep->write_errno = w < 0 ? errno : 0;
+		/* A write cut short at the limit is followed by one that fails. */
+		if (w >= 0 && w < (ssize_t)sizeof(buf))
+			w = write(fd, buf, sizeof(buf) - w);
+		if (w < 0) {
+			rep->write_errno = errno;
 			break;
 		}
 		rep->files++;
@@ -632,6 +652,70 @@ TEST_F_TIMEOUT(vfs, memcg_charges_files_to_their_creator, 300)
 	munmap(rep, sizeof(*rep));
 	if (own_root)
 		lfs_umount(root);
+}
+
+/* ---------------------------------------------------------------- unmovable data */
+
+/* Sum over every zone of the pageblocks of /proc/pagetypeinfo's column COL (0: Unmovable). */
+static long pageblocks(int col)
+{
+	char line[512];
+	bool in = false;
+	long sum = 0, v[6];
+	FILE *f = fopen("/proc/pagetypeinfo", "r");
+	int n;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Number of blocks type", 21)) {
+			in = true;
+			continue;
+		}
+		/* The columns present depend on the configuration; Unmovable is always first. */
+		n = in ? sscanf(line, "Node %*d, zone %*s %ld %ld %ld %ld %ld %ld", &v[0], &v[1],
+				&v[2], &v[3], &v[4], &v[5]) :
+			 0;
+		if (n > col)
+			sum += v[col];
+		else if (in && line[0] != 'N')
+			in = false;
+	}
+	fclose(f);
+	return sum;
+}
+
+#define UNMOVABLE_DATA (64L << 20)
+
+/*
+ * ram_aops has no migrate_folio: a locust folio cannot be moved, so it must be allocated as
+ * unmovable (GFP_HIGHUSER, as ramfs does), not as movable (the page cache's default). 64 MiB
+ * of data then claims pageblocks for the unmovable type (Unmovable in /proc/pagetypeinfo
+ * grows by about 32 blocks of 2 MiB); allocated as movable, it would use movable blocks.
+ */
+TEST_F_TIMEOUT(vfs, file_data_fills_unmovable_pageblocks, 300)
+{
+	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
+	long before, after, chunk = 1L << 20, i;
+	char *buf;
+	int fd;
+
+	before = pageblocks(0);
+	if (before < 0)
+		SKIP(return, "no /proc/pagetypeinfo");
+	buf = malloc(chunk);
+	ASSERT_NE(NULL, buf);
+	memset(buf, 'u', chunk);
+	fd = create_file(d, "big", NULL);
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < UNMOVABLE_DATA / chunk; i++)
+		ASSERT_EQ(chunk, write(fd, buf, chunk));
+	after = pageblocks(0);
+	TH_LOG("unmovable pageblocks: %ld before, %ld with %ld MiB of file data", before, after,
+	       UNMOVABLE_DATA >> 20);
+	EXPECT_GE(after - before, 8) TH_LOG("the file's pages did not go to unmovable pageblocks");
+	close(fd);
+	free(buf);
 }
 
 LFS_HARNESS_MAIN
