@@ -174,10 +174,12 @@ static inline bool fs_registered(const char *type)
 /*
  * Exits with KSFT_SKIP (TAP "1..0 # SKIP") when this program cannot test anything here: not
  * root, or the type under test not registered (the module is not loaded). Listing the tests
- * (-l) and the help (-h) work anyway.
+ * (-l) and the help (-h) work anyway. Mounts debugfs (the counters, fault injection) when
+ * nobody has: the kselftest runner does not.
  */
 static inline void lfs_require_fs(int argc, char **argv)
 {
+	struct statfs sfs;
 	int i;
 
 	for (i = 1; i < argc; i++)
@@ -192,6 +194,8 @@ static inline void lfs_require_fs(int argc, char **argv)
 		ksft_exit_skip("file system type %s is not registered (load locustfs.ko)\n",
 			       lfs_fstype());
 	}
+	if (statfs("/sys/kernel/debug", &sfs) || sfs.f_type != 0x64626720 /* DEBUGFS_MAGIC */)
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 }
 
 /* main() of a program: skips when there is no locustfs, else runs the harness. */

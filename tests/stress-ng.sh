@@ -6,53 +6,206 @@
 # The filesystem-class stressors that do not work in a directory (bind-mount, binderfs,
 # chattr, ioprio, procfs, verity) are left out.
 #
-# locustfs's semantics make some stressor operations fail (a file is gone once its last
-# opener closes it; no links, symlinks or special files): a stressor that reports failure is
-# expected and listed. A kernel report (the boot route scans the log), a hang (killed after
-# STRESS_SECONDS + 60 s), a crash of stress-ng, or an instance that is not empty with its
-# counters at 0 afterwards fails the run.
+# Each stressor has one expected outcome, in the table EXPECTED below: its exit status, the
+# failure locustfs's semantics make certain (a file is gone once its last opener closes it;
+# no hard links, symlinks or special files; no extended attributes, ...), and the reason.
+# Exit statuses are stress-ng's: 0 success, 2 a stressor failed, 3 resources unavailable
+# (a stressor that skips itself), 4 not implemented here. A stressor fails its test case when
+#   - it exits with any other status than its expected one (137: killed after
+#     STRESS_SECONDS + 60 s, a hang);
+#   - its output lacks the FAILURE that is the reason for an expected non-zero status (an
+#     extended regular expression), or has a "fail:" line that FAILURE does not match (for an
+#     expected 0, FAILURE may name a failure stress-ng logs without failing the stressor);
+#   - --klog-check reports a kernel message other than the one its KERNEL column names (a
+#     warning the stressor's own use of an interface makes the kernel print, unrelated to
+#     locustfs): a kernel report would otherwise hide behind an expected exit 2, the status
+#     --klog-check itself gives. Any other kernel message --klog-check shows fails the case.
+# First, a control: a kernel error message (a mount with an unknown option, which locustfs
+# logs) while a stressor runs must be reported by --klog-check, and turn the stressor's exit
+# 0 into 2, or --klog-check cannot be trusted to see anything. At the end the instance must hold no file and the live counters
+# must be back to 0. The boot route scans the kernel log as well.
 #
 #   tests/stress-ng.sh    STRESS_SECONDS: seconds per stressor (default 2, or an equal share
 #                         of SOAK_SECONDS when that is set)
+#
+# Exit status: 0 when every case passed, 4 (KSFT_SKIP) without stress-ng or without the
+# module, 1 otherwise.
 
 . "$(dirname "$0")/lib.sh"
 
+KSFT_SKIP=4
 MNT=${TMPDIR:-/tmp}/locust-stress
-STRESSORS="access chdir chmod chown copy-file dentry dir dirdeep dirmany dnotify dup eventfd
-fallocate fanotify fcntl fiemap file-ioctl filename flock fpunch fsize fstat getdent handle hdd
-inode-flags inotify io iomix lease link locka lockf lockofd mknod open rename symlink
-sync-file touch utime xattr"
+LOGS=${TMPDIR:-/tmp}/stress-ng-logs
+CONTROL_OPTION=stress_ng_klog_check_control
+
+# stressor | exit | FAILURE (ERE) | KERNEL: the message --klog-check may show (ERE) | reason
+EXPECTED='
+access      | 0 | | |
+chdir       | 0 | | |
+chmod       | 0 | | |
+chown       | 0 | | |
+copy-file   | 0 | | |
+dentry      | 0 | | |
+dir         | 0 | | |
+dirdeep     | 0 | | |
+dirmany     | 0 | | |
+dnotify     | 0 | | |
+dup         | 0 | | |
+eventfd     | 0 | | |
+fallocate   | 0 | | |
+fanotify    | 0 | fanotify: open .* O_WRONLY failed, errno=2 | Using fanotify permission checks may lead to deadlock; tainting kernel | its permission marks make fanotify warn (and taint the kernel, TAINT_USER); a helper reopens a file already closed (gone), which stress-ng logs without failing
+fcntl       | 0 | | |
+fiemap      | 0 | | |
+file-ioctl  | 0 | | |
+filename    | 0 | | |
+flock       | 0 | | Attempt to set a LOCK_MAND lock via flock\(2\) | it tries LOCK_MAND, which the VFS ignores with a warning
+fpunch      | 0 | | |
+fsize       | 0 | | |
+fstat       | 0 | | |
+getdent     | 0 | | |
+handle      | 0 | | |
+hdd         | 0 | | |
+inode-flags | 0 | | |
+inotify     | 0 | | |
+io          | 0 | | |
+iomix       | 0 | | |
+lease       | 2 | lease: open failed \(parent\): errno=2 | | it reopens the file it created and closed: gone at its last close
+link        | 2 | link: link failed, errno=2 | | it links the file after closing it: gone at its last close (and link() of a live locust file is EPERM)
+locka       | 0 | | |
+lockf       | 0 | | |
+lockofd     | 0 | | |
+mknod       | 0 | | |
+open        | 0 | | |
+rename      | 0 | | |
+symlink     | 3 | symlink: link calls not allowed on the filesystem | | symlink() is refused (EPERM): it skips itself
+sync-file   | 0 | | |
+touch       | 0 | | |
+utime       | 0 | | |
+xattr       | 3 | xattr stressor will be skipped, filesystem does not support xattr | | no extended attributes (EOPNOTSUPP): it skips itself
+'
+# Options a stressor needs to fit the instance (size=256m, max_file_size the same).
+stressor_args() {
+	case $1 in
+	iomix) echo "--iomix-bytes 32m" ;;
+	esac
+}
+
+NSTRESSORS=$(echo "$EXPECTED" | grep -c '^[a-z]')
+
 if [ -n "${STRESS_SECONDS:-}" ]; then
 	SECS=$STRESS_SECONDS
 elif [ -n "${SOAK_SECONDS:-}" ]; then
-	SECS=$((SOAK_SECONDS / $(echo $STRESSORS | wc -w)))
+	SECS=$((SOAK_SECONDS / NSTRESSORS))
 	[ "$SECS" -ge 2 ] || SECS=2
 else
 	SECS=2
 fi
 
+# trim STRING: STRING without leading and trailing blanks.
+trim() {
+	_t=$1
+	_t=${_t#"${_t%%[! 	]*}"}
+	echo "${_t%"${_t##*[! 	]}"}"
+}
+
+# run_stressor NAME LOG: runs stressor NAME on the instance into LOG; prints its exit status.
+run_stressor() {
+	# shellcheck disable=SC2046 # the options are words
+	timeout -s KILL $((SECS + 60)) stress-ng --"$1" 1 $(stressor_args "$1") \
+		--temp-path "$MNT" --timeout "${SECS}s" --klog-check </dev/null >"$2" 2>&1
+	echo $?
+}
+
+# show LOG: the lines of LOG that say what went wrong (or its tail), as TAP comments.
+show() {
+	{ grep -E 'klog-check:|fail:|error:' "$1" || tail -n 5 "$1"; } | head -n 12 |
+		sed 's/^/#   /'
+}
+
+# klog_control: --klog-check reports a kernel error message logged while it runs. The message
+# is logged every half second for as long as the stressor runs (stress-ng only reads the
+# kernel log from the moment its own check starts).
+klog_control() {
+	_log=$LOGS/klog-control.log
+	_stop=$LOGS/klog-control.stop
+	rm -f "$_stop"
+	mkdir -p "$MNT.control"
+	(
+		while [ ! -e "$_stop" ]; do
+			mount -t locustfs -o "$CONTROL_OPTION" none "$MNT.control" 2>/dev/null
+			sleep 0.5
+		done
+	) &
+	timeout -s KILL 120 stress-ng --access 1 --temp-path "$MNT" --timeout 6s --klog-check \
+		</dev/null >"$_log" 2>&1
+	_rc=$?
+	touch "$_stop"
+	wait
+	rmdir "$MNT.control"
+	if grep -q "klog-check:.*$CONTROL_OPTION" "$_log" && [ "$_rc" = 2 ]; then
+		echo "# control: stress-ng exited 2 (as for a failed stressor), and reported:"
+		grep "klog-check:.*$CONTROL_OPTION" "$_log" | head -n 2 | sed 's/^/#   /'
+		return 0
+	fi
+	echo "# --klog-check did not report the control message with exit 2 (exit $_rc):"
+	show "$_log"
+	return 1
+}
+
+# check_stressor NAME WANT FAILURE KERNEL LOG RC: prints what is wrong with the run of NAME
+# (nothing when it went as expected).
+check_stressor() {
+	if [ "$6" != "$2" ]; then
+		echo "exit $6, expected $2${_reason:+ ($_reason)}"
+		[ "$6" = 137 ] && echo "killed after a hang"
+	fi
+	if [ "$2" != 0 ] && ! grep -Eq -- "$3" "$5"; then
+		echo "its expected failure /$3/ is not in its output"
+	fi
+	if grep 'stress-ng: fail:' "$5" | grep -Evq -- "${3:-^$}"; then
+		echo "a failure other than the expected one"
+	fi
+	if grep 'klog-check:' "$5" | grep -Fv "$CONTROL_OPTION" | grep -Evq -- "${4:-^$}"; then
+		echo "--klog-check reported a kernel message"
+	fi
+}
+
 echo "TAP version 13"
-command -v stress-ng >/dev/null || { echo "1..0 # SKIP stress-ng not installed"; exit 0; }
+if ! command -v stress-ng >/dev/null; then
+	echo "1..0 # SKIP stress-ng not installed"
+	exit $KSFT_SKIP
+fi
+if ! module_loaded && [ ! -e "$KO" ]; then
+	echo "1..0 # SKIP locustfs not loaded and $KO not found"
+	exit $KSFT_SKIP
+fi
+mkdir -p "$LOGS"
 step "module loaded" load_module
-step "mount -t locustfs -o size=256m none $MNT" \
+step "mount -t locustfs -o size=256m,max_files=100000 none $MNT" \
 	eval 'mkdir -p $MNT && mount -t locustfs -o size=256m,max_files=100000 none $MNT'
-for s in $STRESSORS; do
+step "--klog-check reports a kernel error message (control)" klog_control
+while IFS='|' read -r s want failure kernel reason; do
+	s=$(trim "$s")
+	[ -n "$s" ] || continue
+	want=$(trim "$want")
+	failure=$(trim "$failure")
+	kernel=$(trim "$kernel")
+	_reason=$(trim "$reason")
 	tap_n=$((tap_n + 1))
-	timeout -s KILL $((SECS + 60)) stress-ng --"$s" 1 --temp-path "$MNT" --timeout "${SECS}s" \
-		--klog-check --quiet >/tmp/stress-ng-$s.log 2>&1
-	rc=$?
-	case $rc in
-	0) echo "ok $tap_n - stress-ng --$s" ;;
-	# 2: a stressor failed, 3: resources unavailable, 4: not implemented here.
-	2 | 3 | 4) echo "ok $tap_n - stress-ng --$s # exit $rc: failed operations expected here" ;;
-	*)
-		echo "not ok $tap_n - stress-ng --$s: exit $rc (137: killed after a hang)"
-		tail -n 5 /tmp/stress-ng-$s.log | sed 's/^/# /'
+	log=$LOGS/$s.log
+	rc=$(run_stressor "$s" "$log")
+	problems=$(check_stressor "$s" "$want" "$failure" "$kernel" "$log" "$rc" | tr '\n' ';' | sed 's/;$//')
+	if [ -z "$problems" ]; then
+		echo "ok $tap_n - stress-ng --$s: exit $rc${_reason:+ (expected: $_reason)}"
+	else
+		echo "not ok $tap_n - stress-ng --$s: $problems"
+		show "$log"
 		tap_failed=$((tap_failed + 1))
-		;;
-	esac
-done
+	fi
+done <<EOF
+$EXPECTED
+EOF
 step "no file outlived the stressors" eval '[ -z "$(find $MNT -type f)" ]'
 step "umount $MNT" eval 'rm -rf $MNT/* && umount $MNT'
 step "counters live_files, live_queues, bytes_in_use back to 0" live_counters_zero 10
-tap_end
+tap_end || exit 1
