@@ -255,14 +255,17 @@ impl FileSystem for Locustfs {
     }
 
     fn open(_inode: &Inode<Self>, node: &Node, file: &File) -> Result<Arc<WaitQueue>> {
-        // Reached as a mount's root (a bind mount of the file), a gone file is found again by
-        // every lookup: no retry can help, with `O_CREAT` or without.
-        let create = file.flags() & kernel::fs::file::flags::O_CREAT != 0;
-        node.open(create && !vfs::is_mount_root(file))
+        node.open(file.flags() & kernel::fs::file::flags::O_CREAT != 0)
     }
 
+    /// Returns whether the file is gone; an open that found it so (through a `/proc` magic
+    /// link) is counted in `opens_after_last_close`.
     fn is_gone(node: &Node) -> bool {
-        node.is_gone()
+        let gone = node.is_gone();
+        if gone {
+            stats::OPENS_AFTER_LAST_CLOSE.inc();
+        }
+        gone
     }
 
     /// Removes the name of a file whose creating open failed, unless someone joined it.

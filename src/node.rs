@@ -118,13 +118,12 @@ impl Node {
     /// Counts a new open file description and returns its reference to the queue.
     ///
     /// If the file is gone (its last close removed the name: the opener found the name just
-    /// before, or reached the file by a `/proc` magic link or a bind mount), an open without
+    /// before), an open without
     /// `O_CREAT` fails with `ENOENT`: at some instant during the open the name did not exist,
     /// which is what a new lookup would find or race with anyway. An open with `O_CREAT` that
     /// came by the name (`create`) fails with `EOPENSTALE`: the VFS looks the name up again
     /// (`do_file_open()` retries, last with `LOOKUP_REVAL`) and creates a new file or joins the
-    /// one that replaced it. The caller passes `create = false` for an open that no new lookup
-    /// can lead elsewhere (through a bind mount of the file itself).
+    /// one that replaced it.
     pub(crate) fn open(&self, create: bool) -> Result<Arc<WaitQueue>> {
         let mut state = self.state.lock();
         if state.opens == 0 && state.unlinked {

@@ -59,8 +59,9 @@ pub(crate) static FILES_CREATED: Counter = Counter::new();
 pub(crate) static FILES_AUTO_DELETED: Counter = Counter::new();
 /// Bytes charged to files across all instances, in whole pages.
 pub(crate) static BYTES_IN_USE: Counter = Counter::new();
-/// Opens that found their file gone (its last close had removed the name after the opener
-/// found it) and were refused (`ENOENT`) or sent to look the name up again (`O_CREAT`).
+/// Opens that found their file gone, its name removed by a last close after the opener found
+/// the name (or the file, through a `/proc` magic link): refused with `ENOENT`, or with
+/// `O_CREAT` sent to look the name up again.
 pub(crate) static OPENS_AFTER_LAST_CLOSE: Counter = Counter::new();
 /// Last closes that, once they held the directory lock, found that an opener had joined the
 /// file meanwhile: the opener won and the file stayed.

@@ -37,9 +37,12 @@
  *     closer threads:  open(O_CREAT) ─ write ─ close        (each close may be the last)
  *     exiting children: open(O_CREAT) ─ write ─ _exit       (the exit is the last close)
  *     joiner threads:  open() without O_CREAT: ENOENT or the live file
+ *     reopen threads:  an O_PATH fd of the file, reopened through /proc/self/fd: the live
+ *                      file, or ENOENT once its last close removed it
  *     Never ESTALE or another error; a descriptor obtained must be a linked file, and while
  *     it is held the name must lead to that same file. The window (an open that found its
- *     file gone after finding its name: ENOENT, or with O_CREAT a new lookup) must have been
+ *     file gone, by its name or through /proc: ENOENT, or with O_CREAT a new lookup) must
+ *     have been
  *     hit at least once: the module's opens_after_last_close counter.
  *
  * join_while_last_close_waits (RACE_SECONDS):
@@ -355,10 +358,49 @@ static long long window_hits(const char *name)
 			TH_LOG("the race window %s was never hit", counter);                 \
 	} while (0)
 
+/*
+ * Thread: keeps an O_PATH fd of whatever file the name leads to and reopens it through
+ * /proc/self/fd: it joins the file while it lives; once that file's last close removed it,
+ * the reopen must fail with ENOENT (never ESTALE), and a new O_PATH fd is taken.
+ */
+static void *reopener_thread(void *arg)
+{
+	struct race *r = arg;
+	char proc[64];
+	int opath = -1, fd;
+
+	while (now_ms() < r->end) {
+		if (opath < 0) {
+			opath = open(r->path, O_PATH | O_CLOEXEC);
+			if (opath < 0 && errno != ENOENT)
+				race_bad(r, "open(O_PATH)", errno);
+			if (opath < 0)
+				continue;
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", opath);
+		}
+		fd = open(proc, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			atomic_fetch_add(&r->joins, 1);
+			race_check_held(r, fd);
+			close(fd);
+			continue;
+		}
+		if (errno != ENOENT)
+			race_bad(r, "reopen through /proc/self/fd", errno);
+		atomic_fetch_add(&r->misses, 1);
+		close(opath);
+		opath = -1;
+	}
+	if (opath >= 0)
+		close(opath);
+	return NULL;
+}
+
 TEST_F(fs, open_vs_last_close)
 {
 	long long stale0 = window_hits("opens_after_last_close");
-	static void *(*const roles[])(void *) = { race_closer, race_joiner, exiter_thread };
+	static void *(*const roles[])(void *) = { race_closer, race_joiner, exiter_thread,
+						  reopener_thread };
 	struct race *r = calloc(1, sizeof(*r));
 	struct lfs_counters c0;
 

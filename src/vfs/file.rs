@@ -73,17 +73,6 @@ pub(crate) fn file_pos(file: &File) -> i64 {
     unsafe { atomic_load(&raw mut (*file.as_ptr()).f_pos, Relaxed) }
 }
 
-/// Returns whether an open file was reached as the root of its mount: a bind mount of the file
-/// itself, so that every lookup through that mount leads to this same dentry.
-pub(crate) fn is_mount_root(file: &File) -> bool {
-    // SAFETY: `file` is valid and, once its path is set (before `->open`), holds a reference to
-    // its mount and dentry.
-    unsafe {
-        let path = &raw const (*file.as_ptr()).__bindgen_anon_1.f_path;
-        (*path).dentry == (*(*path).mnt).mnt_root
-    }
-}
-
 /// Returns the inode of a regular file of `T` and its state.
 ///
 /// # Safety

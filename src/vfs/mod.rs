@@ -43,10 +43,7 @@ pub(crate) use dentry::{
     Dentry,
     NameLock, //
 };
-pub(crate) use file::{
-    file_pos,
-    is_mount_root, //
-};
+pub(crate) use file::file_pos;
 pub(crate) use inode::Inode;
 pub(crate) use registration::{
     FsType,
@@ -179,8 +176,8 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn open(inode: &Inode<Self>, node: &Self::Node, file: &File) -> Result<Self::OpenFile>;
 
     /// Returns whether a regular file is gone for good: no name and no opener left, so that
-    /// no open can reach it again. An open that reached it through a jump (a
-    /// `/proc/PID/fd/N` magic link) then fails with `ENOENT` before `->open`.
+    /// no open can reach it again. Called for an open that reached the file through a jump
+    /// (a `/proc/PID/fd/N` magic link), which then fails with `ENOENT` before `->open`.
     fn is_gone(node: &Self::Node) -> bool;
 
     /// Called when `open(O_CREAT)` created a regular file but the open then failed before
