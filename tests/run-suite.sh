@@ -35,7 +35,8 @@
 BIN=$REPO/tests/build
 KMEMLEAK_FILE=/sys/kernel/debug/kmemleak
 ALL_PROGRAMS="kunit.sh mount_opts names lifecycle data limits poll perms stress_seed
-stress_close_race stress_exclusive stress_mount stress-ng.sh fault_inject vfs_correctness module.sh"
+stress_close_race stress_exclusive stress_mount stress-ng.sh fault_inject vfs_correctness wake_order
+module.sh"
 # The report headers, one list shared with the host's scripts/scan-log.sh.
 PATTERNS=$REPO/tests/report-patterns
 CLASSIFY=$REPO/tests/report-classes.awk
