@@ -37,8 +37,9 @@
  *     closer threads:  open(O_CREAT) ─ write ─ close        (each close may be the last)
  *     exiting children: open(O_CREAT) ─ write ─ _exit       (the exit is the last close)
  *     joiner threads:  open() without O_CREAT: ENOENT or the live file
- *     reopen threads:  an O_PATH fd of the file, reopened through /proc/self/fd: the live
- *                      file, or ENOENT once its last close removed it
+ *     reopen threads:  create NAME.reopened, take an O_PATH fd, hand the descriptor to a
+ *                      closer thread and reopen through /proc/self/fd racing with its last
+ *                      close: the live file, or ENOENT once the close removed it
  *     Never ESTALE or another error; a descriptor obtained must be a linked file, and while
  *     it is held the name must lead to that same file. The window (an open that found its
  *     file gone, by its name or through /proc: ENOENT, or with O_CREAT a new lookup) must
@@ -358,41 +359,81 @@ static long long window_hits(const char *name)
 			TH_LOG("the race window %s was never hit", counter);                 \
 	} while (0)
 
+/* A descriptor handed from the reopener to its closer thread (-1: none), and a stop flag. */
+struct handoff {
+	atomic_int fd;
+	atomic_bool stop;
+};
+
+static void *handoff_closer(void *arg)
+{
+	struct handoff *h = arg;
+	int fd;
+
+	while (!atomic_load(&h->stop)) {
+		fd = atomic_exchange(&h->fd, -1);
+		if (fd >= 0)
+			close(fd);
+		else
+			sched_yield();
+	}
+	return NULL;
+}
+
 /*
- * Thread: keeps an O_PATH fd of whatever file the name leads to and reopens it through
- * /proc/self/fd: it joins the file while it lives; once that file's last close removed it,
- * the reopen must fail with ENOENT (never ESTALE), and a new O_PATH fd is taken.
+ * Thread: creates its own file NAME.reopened, takes an O_PATH fd of it, hands the only real
+ * descriptor to a closer thread and, racing with that last close, reopens the file through
+ * /proc/self/fd/N: it joins the live file (and its own close is then the last), or finds it
+ * gone: ENOENT, never ESTALE.
  */
 static void *reopener_thread(void *arg)
 {
 	struct race *r = arg;
-	char proc[64];
-	int opath = -1, fd;
+	struct handoff h = { .fd = -1 };
+	char path[LFS_PATH_MAX + 16], proc[64];
+	struct stat st;
+	pthread_t closer;
+	int fd, opath, re;
 
+	snprintf(path, sizeof(path), "%s.reopened", r->path);
+	if (pthread_create(&closer, NULL, handoff_closer, &h)) {
+		race_bad(r, "pthread_create", errno);
+		return NULL;
+	}
 	while (now_ms() < r->end) {
-		if (opath < 0) {
-			opath = open(r->path, O_PATH | O_CLOEXEC);
-			if (opath < 0 && errno != ENOENT)
-				race_bad(r, "open(O_PATH)", errno);
-			if (opath < 0)
-				continue;
-			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", opath);
+		fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			race_bad(r, "open(O_CREAT) of the reopened file", errno);
+			continue;
 		}
-		fd = open(proc, O_RDWR | O_CLOEXEC);
-		if (fd >= 0) {
-			atomic_fetch_add(&r->joins, 1);
-			race_check_held(r, fd);
+		opath = open(path, O_PATH | O_CLOEXEC);
+		if (opath < 0) {
+			race_bad(r, "open(O_PATH)", errno);
 			close(fd);
 			continue;
 		}
-		if (errno != ENOENT)
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", opath);
+		atomic_store(&h.fd, fd);
+		re = open(proc, O_RDWR | O_CLOEXEC);
+		if (re >= 0) {
+			atomic_fetch_add(&r->joins, 1);
+			if (fstat(re, &st) || st.st_nlink < 1)
+				race_bad(r, "reopened a file with no link", errno);
+			close(re);
+		} else if (errno == ENOENT) {
+			atomic_fetch_add(&r->misses, 1);
+		} else {
 			race_bad(r, "reopen through /proc/self/fd", errno);
-		atomic_fetch_add(&r->misses, 1);
+		}
 		close(opath);
-		opath = -1;
+		while (atomic_load(&h.fd) >= 0)
+			sched_yield();
+		atomic_fetch_add(&r->cycles, 1);
 	}
-	if (opath >= 0)
-		close(opath);
+	atomic_store(&h.stop, true);
+	pthread_join(closer, NULL);
+	if (path_exists(path))
+		race_bad(r, "the reopened file outlived its openers", 0);
 	return NULL;
 }
 
