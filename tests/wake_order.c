@@ -9,7 +9,8 @@
  * is preemptible (CONFIG_PREEMPTION), so the waiter preempts the actor right at the wake-up
  * (the wait queue's unlock) and re-polls before the actor runs one more instruction. If the
  * wake-up came first, the waiter sees the old state and only its timeout ends the wait, which
- * fails the case.
+ * fails the case. A change that wakes no one at all (a rename over the watched file that does
+ * not mark it unlinked) fails the same way.
  */
 #include "common.h"
 
@@ -74,7 +75,7 @@ static void *rt_wait(void *arg)
 	return NULL;
 }
 
-enum change { WRITE, GROW, UNLINK };
+enum change { WRITE, GROW, UNLINK, RENAME_OVER };
 
 /*
  * Starts a real-time waiter for EVENTS on RFD, waits until it sleeps, makes CHANGE from this
@@ -105,6 +106,17 @@ static void check_wake_order(struct __test_metadata *_metadata, enum rt_mech mec
 	case UNLINK:
 		ASSERT_EQ(0, unlink(path));
 		break;
+	case RENAME_OVER: {
+		char other[LFS_PATH_MAX + 8];
+		int fd;
+
+		snprintf(other, sizeof(other), "%s.new", path);
+		fd = open(other, O_CREAT | O_RDWR, 0644);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(0, rename(other, path));
+		close(fd);
+		break;
+	}
 	}
 	pthread_join(t, NULL);
 	ASSERT_NE(~0u, w.got) TH_LOG("cannot pin or make the waiter SCHED_FIFO");
@@ -151,6 +163,11 @@ TEST_F_TIMEOUT(fs, epoll_unlink_wakes_after_the_name_is_gone, LFS_TIMEOUT)
 TEST_F_TIMEOUT(fs, poll_unlink_wakes_after_the_name_is_gone, LFS_TIMEOUT)
 {
 	wake_order_case(_metadata, self->mnt[0], RT_POLL, POLLHUP, UNLINK);
+}
+
+TEST_F_TIMEOUT(fs, epoll_rename_over_wakes_after_the_name_is_gone, LFS_TIMEOUT)
+{
+	wake_order_case(_metadata, self->mnt[0], RT_EPOLL, EPOLLHUP, RENAME_OVER);
 }
 
 LFS_MAIN
