@@ -53,6 +53,10 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts 2>/dev/null
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+# The standard links udev would make (the kselftest runner writes to /dev/stdout).
+for _n in 0:stdin 1:stdout 2:stderr; do
+	[ -e "/dev/${_n#*:}" ] || ln -s "/proc/self/fd/${_n%%:*}" "/dev/${_n#*:}"
+done
 hostname "$(cat /etc/hostname 2>/dev/null || echo locustfs-guest)"
 ip link set lo up 2>/dev/null
 # Every line written to /dev/kmsg must reach the log (the default rate limit drops some).

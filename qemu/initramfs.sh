@@ -63,6 +63,17 @@ while IFS= read -r applet; do
 done < <("$BUSYBOX" --list-full)
 [ -e "$root/bin/sh" ] || ln -s busybox "$root/bin/sh"
 
+# The kselftest runner (tools/testing/selftests/kselftest/runner.sh) calls
+# "/usr/bin/timeout --foreground SECS ...", coreutils' syntax; busybox's timeout has no
+# --foreground (the runner's child is not in the background anyway): accept and drop it.
+rm -f "$root/usr/bin/timeout"
+cat >"$root/usr/bin/timeout" <<'TIMEOUT'
+#!/bin/sh
+[ "$1" = --foreground ] && shift
+exec /bin/busybox timeout "$@"
+TIMEOUT
+chmod 755 "$root/usr/bin/timeout"
+
 # stress-ng and its libraries at the paths the binary expects (/lib64/ld-linux-x86-64.so.2,
 # /lib/x86_64-linux-gnu/...). cp -L: the guest gets the files, not the host's symlinks.
 install -m 755 "$STRESS_NG" "$root/usr/bin/stress-ng"

@@ -33,6 +33,9 @@
 . "$(dirname "$0")/lib.sh"
 
 BIN=$REPO/tests/build
+# The kselftest install (scripts/ksft-install.sh): the kernel's runner and the collection.
+KSFT_DIR=$REPO/tests/build/kselftest
+KSFT_COLLECTION=filesystems/locustfs
 KMEMLEAK_FILE=/sys/kernel/debug/kmemleak
 ALL_PROGRAMS="kunit.sh mount_opts names lifecycle data limits poll perms stress_seed
 stress_close_race stress_exclusive stress_mount stress-ng.sh fault_inject vfs_correctness wake_order
@@ -159,35 +162,64 @@ run_program() {
 	_name=$1
 	_file=$(echo "$_name" | tr / _)
 	index=$((index + 1))
-	case $_name in
-	*.sh) _cmd="sh $REPO/tests/$_name" ;;
-	*) _cmd=$BIN/$_name ;;
-	esac
+	_runner=
+	if grep -qx "$KSFT_COLLECTION:$_name" "$KSFT_DIR/kselftest-list.txt" 2>/dev/null; then
+		# A kselftest of the collection: through the kernel's own runner, which prints the
+		# program's TAP nested ("# ok 1 ...") under its own result line.
+		_runner=1
+		_exe=$KSFT_DIR/run_kselftest.sh
+		_cmd="$_exe -t $KSFT_COLLECTION:$_name"
+	else
+		case $_name in
+		*.sh) _exe=$REPO/tests/$_name _cmd="sh $_exe" ;;
+		*) _exe=$BIN/$_name _cmd=$_exe ;;
+		esac
+	fi
 	_out=$TMP/$_file.tap
 	_marker="run-suite: begin $_name $$.$index"
 	echo "$_marker" >/dev/kmsg
 	echo "# ---- $_name"
 	_start=$(date +%s)
-	if [ ! -e "${_cmd##* }" ]; then
-		echo "not ok 1 $_name: ${_cmd##* } not found (make -C tests)" >"$_out"
+	if [ ! -e "$_exe" ]; then
+		echo "not ok 1 $_name: $_exe not found (make tests)" >"$_out"
 		echo 1 >"$TMP/$_file.rc"
 	else
 		# Into a file, not a pipe: a process the program left behind must not hold us up.
 		# shellcheck disable=SC2086 # _cmd is "sh FILE" or a path without spaces
-		$TIMEOUT $_cmd >"$_out" 2>&1 </dev/null &
+		# Appending: the kselftest runner reopens /dev/stdout for the program's output, and
+		# two descriptions of one file at their own offsets would overwrite each other.
+		: >"$_out"
+		$TIMEOUT $_cmd >>"$_out" 2>&1 </dev/null &
 		stream_until_done $! "$_out"
 		echo "$_status" >"$TMP/$_file.rc"
 	fi
 	_secs=$(($(date +%s) - _start))
 	_rc=$(cat "$TMP/$_file.rc")
-	count_results "$_out"
+	_tap=$_out
+	if [ -n "$_runner" ]; then
+		# The program's own TAP, one nesting level up; the runner's verdict line decides too
+		# (a timeout there is a failure, exit 4 a skip).
+		_tap=$TMP/$_file.inner.tap
+		sed -n 's/^# //p' "$_out" >"$_tap"
+		_verdict=$(grep -E "^(not )?ok [0-9]+ selftests: $KSFT_COLLECTION: $_name" "$_out")
+		case $_verdict in
+		"not ok"*) echo "# kselftest runner: $_verdict" ;;
+		*"# SKIP"*) echo "1..0 # SKIP $_verdict" >>"$_tap" ;;
+		"ok "*) ;;
+		*) echo "# kselftest runner: no result line for $_name" ;;
+		esac
+	fi
+	count_results "$_tap"
+	case ${_runner:+$_verdict} in
+	"not ok"* | "") [ -n "$_runner" ] && [ "$fail" = 0 ] && fail=1 ;;
+	esac
 	_seen=$((pass + fail + skip))
 	if [ -n "$plan" ] && [ "$_seen" -lt "$plan" ]; then
 		echo "# $_name: $((plan - _seen)) planned test(s) reported no result"
 		fail=$((fail + plan - _seen))
 	fi
 	# Every skipped case, for the host to hold against the README's list of expected skips.
-	grep '^ok .*# *SKIP' "$_out" | sed "s/^ok [0-9]* */# skipped: $_name: /"
+	grep '^ok .*# *SKIP' "$_tap" | sed "s/^ok [0-9]* */# skipped: $_name: /"
 	if [ "$_rc" != 0 ] && ! { [ "$_rc" = 4 ] && [ "$skip" -gt 0 ]; } && [ "$fail" = 0 ]; then
 		echo "# $_name exited with status $_rc"
 		fail=1

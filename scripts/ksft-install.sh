@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Places the tests in the kernel tree as the kselftest target filesystems/locustfs and
+# installs them with the kernel's own selftests build (tools/testing/selftests/Makefile,
+# lib.mk) into tests/build/kselftest, where the guest's suite runs them through the kernel's
+# runner (run_kselftest.sh).
+#
+#   scripts/ksft-install.sh KSRC
+#
+# KSRC is the kernel source tree (the pristine one scripts/kernel.sh unpacks). Only
+# tools/testing/selftests/filesystems/locustfs is written there (a copy of tests/, refreshed
+# each time); objects go to an O= directory in the cache. Idempotent and quick when nothing
+# changed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ksrc=${1:?usage: scripts/ksft-install.sh KSRC}
+selftests=$ksrc/tools/testing/selftests
+[ -f "$selftests/lib.mk" ] && [ -x "$selftests/run_kselftest.sh" ] ||
+	die "ksft-install: $selftests is not a kselftest tree"
+target=$selftests/filesystems/locustfs
+install_dir=$LOCUSTFS_TOP/tests/build/kselftest
+
+mkdir -p "$target"
+rsync -a --delete --exclude=/build/ "$LOCUSTFS_TOP/tests/" "$target/"
+# The programs run in a busybox guest: static, as tests/Makefile links them standalone.
+make -s -C "$selftests" TARGETS=filesystems/locustfs O="$LOCUSTFS_CACHE/ksft-build" \
+	KSFT_INSTALL_PATH="$install_dir" install >"$LOCUSTFS_LOGS/ksft-install.log" 2>&1 || {
+	tail -n 30 "$LOCUSTFS_LOGS/ksft-install.log" >&2
+	die "ksft-install: the kselftest build failed (see $LOCUSTFS_LOGS/ksft-install.log)"
+}
+[ -x "$install_dir/run_kselftest.sh" ] && grep -q '^filesystems/locustfs:' \
+	"$install_dir/kselftest-list.txt" || die "ksft-install: nothing installed in $install_dir"
