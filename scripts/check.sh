@@ -11,7 +11,8 @@
 # boot test (module loads, a mount
 # works, smoke test); the suite in the plain QEMU guest on the debug kernel (functional tests,
 # epoll stress programs, stress-ng, fault injection, KUnit, kernel-side verdicts after each
-# program); the seed-bug mutant, which the suite must catch; the benchmark programs in smoke
+# program); the seed-bug mutant and the other mutants that cost under a minute, which the suite must
+# catch; the benchmark programs in smoke
 # mode.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -98,7 +99,9 @@ stage vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1
 	'sh tests/smoke.sh'
 stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
 	'sh tests/run-suite.sh'
-stage mutant-seed "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush
+# The seed bug, and the mutants that cost under a minute each (make mutants runs them all).
+stage mutants "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush wake-before-change \
+	rename-victim-named d-delete-no-notify
 stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --kernel debug
 
 echo
