@@ -8,12 +8,11 @@
 #
 # Stages: the log scanner's own tests (host); the negative controls (scripts/controls.sh: one
 # real kernel report of each class must fail the verdicts, naming its class); the virtme-ng
-# boot test (module loads, a mount
-# works, smoke test); the suite in the plain QEMU guest on the debug kernel (functional tests,
-# epoll stress programs, stress-ng, fault injection, KUnit, kernel-side verdicts after each
-# program); the seed-bug mutant and the other mutants that cost under a minute, which the suite must
-# catch; the benchmark programs in smoke
-# mode.
+# boot test (module loads, a mount works, smoke test); the suite in the plain QEMU guest on the
+# debug kernel (functional tests through the kernel's kselftest runner, epoll stress programs,
+# stress-ng, fault injection, KUnit, kernel-side verdicts after each program); the seed-bug
+# mutant and the other mutants that cost under a minute, each of which the suite must catch
+# the way its patch says; the benchmark programs in smoke mode.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
