@@ -206,49 +206,6 @@ static inline void lfs_require_fs(int argc, char **argv)
 		return test_harness_run(argc, argv);       \
 	}
 
-/*
- * Obsolete: programs that still declare their tests with plain TEST_F and raise the timeouts
- * from main(). This reaches into the harness's private test list; declare the timeout with
- * TEST_F_TIMEOUT and lfs_test_timeout() instead. Kept until no program uses it.
- */
-static inline void harness_min_timeout(long seconds)
-{
-	struct __fixture_metadata *f;
-	struct __test_metadata *t;
-
-	for (f = __fixture_list; f; f = f->next)
-		for (t = f->tests; t; t = t->next)
-			if (t->timeout < seconds)
-				t->timeout = (int)seconds;
-}
-
-/* Obsolete, like harness_min_timeout(): the number of test cases (variants x tests). */
-static inline int harness_case_count(void)
-{
-	struct __fixture_metadata *f;
-	struct __fixture_variant_metadata *v;
-	struct __test_metadata *t;
-	int n = 0, nv;
-
-	for (f = __fixture_list; f; f = f->next) {
-		nv = 0;
-		for (v = f->variant; v; v = v->next)
-			nv++;
-		for (t = f->tests; t; t = t->next)
-			n += nv ? nv : 1;
-	}
-	return n;
-}
-
-/* Obsolete, like harness_min_timeout(): use TEST_F_TIMEOUT(..., LFS_TIMEOUT) and LFS_MAIN. */
-#define LFS_HARNESS_MAIN                                                       \
-	int main(int argc, char **argv)                                        \
-	{                                                                      \
-		harness_min_timeout(env_long("LOCUSTFS_TEST_TIMEOUT", 120));   \
-		lfs_require_fs(argc, argv);                                    \
-		return test_harness_run(argc, argv);                           \
-	}
-
 /* ---------------------------------------------------------------- paths, directories */
 
 /* Writes DIR/NAME into BUF (LFS_PATH_MAX bytes) and returns BUF. */

@@ -27,7 +27,7 @@ static ino_t ino_of_path(const char *path)
 	return stat(path, &st) ? 0 : st.st_ino;
 }
 
-TEST_F(fs, last_close_removes_and_notifies)
+TEST_F_TIMEOUT(fs, last_close_removes_and_notifies, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	struct inotify_tally t = { 0 };
@@ -51,7 +51,7 @@ TEST_F(fs, last_close_removes_and_notifies)
 	close(ifd);
 }
 
-TEST_F(fs, counters_follow_a_file)
+TEST_F_TIMEOUT(fs, counters_follow_a_file, LFS_TIMEOUT)
 {
 	struct lfs_counters c0, c;
 	char p[LFS_PATH_MAX], buf[LFS_PAGE + 1];
@@ -86,7 +86,7 @@ TEST_F(fs, counters_follow_a_file)
 	EXPECT_EQ(c0.files_auto_deleted + 1, c.files_auto_deleted);
 }
 
-TEST_F(fs, dups_keep_the_file_until_the_last_close)
+TEST_F_TIMEOUT(fs, dups_keep_the_file_until_the_last_close, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX];
 	int fd, fd2, fd3;
@@ -105,7 +105,7 @@ TEST_F(fs, dups_keep_the_file_until_the_last_close)
 	EXPECT_FALSE(path_exists(p));
 }
 
-TEST_F(fs, dup2_over_the_last_fd_removes)
+TEST_F_TIMEOUT(fs, dup2_over_the_last_fd_removes, LFS_TIMEOUT)
 {
 	char a[LFS_PATH_MAX], b[LFS_PATH_MAX];
 	int fa, fb;
@@ -123,7 +123,7 @@ TEST_F(fs, dup2_over_the_last_fd_removes)
 	EXPECT_FALSE(path_exists(b));
 }
 
-TEST_F(fs, forked_child_keeps_the_shared_description)
+TEST_F_TIMEOUT(fs, forked_child_keeps_the_shared_description, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX], buf[8] = { 0 };
 	int fd, go[2], st;
@@ -197,17 +197,17 @@ static void child_holds_file(struct __test_metadata *_metadata, const char *dir,
 	close(hold[1]);
 }
 
-TEST_F(fs, exit_without_close_removes)
+TEST_F_TIMEOUT(fs, exit_without_close_removes, LFS_TIMEOUT)
 {
 	child_holds_file(_metadata, self->mnt[0], false);
 }
 
-TEST_F(fs, sigkill_removes)
+TEST_F_TIMEOUT(fs, sigkill_removes, LFS_TIMEOUT)
 {
 	child_holds_file(_metadata, self->mnt[0], true);
 }
 
-TEST_F(fs, scm_rights_received_then_closed)
+TEST_F_TIMEOUT(fs, scm_rights_received_then_closed, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX];
 	int sv[2], fd, got = -1;
@@ -229,7 +229,7 @@ TEST_F(fs, scm_rights_received_then_closed)
 	close(sv[1]);
 }
 
-TEST_F(fs, scm_rights_dropped_in_flight)
+TEST_F_TIMEOUT(fs, scm_rights_dropped_in_flight, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX];
 	int sv[2], fd;
@@ -245,7 +245,7 @@ TEST_F(fs, scm_rights_dropped_in_flight)
 	EXPECT_FALSE(path_exists(p)) TH_LOG("dropped with the receiving socket");
 }
 
-TEST_F(fs, scm_rights_outlive_the_sender)
+TEST_F_TIMEOUT(fs, scm_rights_outlive_the_sender, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX];
 	int sv[2], got = -1, st;
@@ -271,7 +271,7 @@ TEST_F(fs, scm_rights_outlive_the_sender)
 	close(sv[1]);
 }
 
-TEST_F(fs, open_joins_the_live_file)
+TEST_F_TIMEOUT(fs, open_joins_the_live_file, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX], buf[8] = { 0 };
 	int fd, fd2, fd3;
@@ -297,7 +297,7 @@ TEST_F(fs, open_joins_the_live_file)
 	EXPECT_EQ(ENOENT, errno);
 }
 
-TEST_F(fs, unlink_removes_the_name_data_lives_on)
+TEST_F_TIMEOUT(fs, unlink_removes_the_name_data_lives_on, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX], buf[16] = { 0 };
 	struct stat st;
@@ -332,7 +332,7 @@ TEST_F(fs, unlink_removes_the_name_data_lives_on)
 	EXPECT_FALSE(path_exists(p));
 }
 
-TEST_F(fs, renamed_open_file_is_removed_under_its_new_name)
+TEST_F_TIMEOUT(fs, renamed_open_file_is_removed_under_its_new_name, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char a[LFS_PATH_MAX], sub[LFS_PATH_MAX], b[LFS_PATH_MAX];
@@ -348,7 +348,7 @@ TEST_F(fs, renamed_open_file_is_removed_under_its_new_name)
 	EXPECT_EQ(0, rmdir(sub)) TH_LOG("sub/b was removed");
 }
 
-TEST_F(fs, replaced_file_closing_leaves_the_replacement)
+TEST_F_TIMEOUT(fs, replaced_file_closing_leaves_the_replacement, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char a[LFS_PATH_MAX], b[LFS_PATH_MAX];
@@ -368,7 +368,7 @@ TEST_F(fs, replaced_file_closing_leaves_the_replacement)
 	EXPECT_EQ(0, count_entries(d));
 }
 
-TEST_F(fs, directory_rename_with_open_file)
+TEST_F_TIMEOUT(fs, directory_rename_with_open_file, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char d1[LFS_PATH_MAX], d2[LFS_PATH_MAX], f[LFS_PATH_MAX];
@@ -383,7 +383,7 @@ TEST_F(fs, directory_rename_with_open_file)
 	EXPECT_EQ(0, rmdir(d2));
 }
 
-TEST_F(fs, directory_empties_after_auto_delete)
+TEST_F_TIMEOUT(fs, directory_empties_after_auto_delete, LFS_TIMEOUT)
 {
 	char sub[LFS_PATH_MAX], f[LFS_PATH_MAX];
 	int fd;
@@ -397,7 +397,7 @@ TEST_F(fs, directory_empties_after_auto_delete)
 	EXPECT_EQ(0, rmdir(sub));
 }
 
-TEST_F(fs, path_references_do_not_keep_alive)
+TEST_F_TIMEOUT(fs, path_references_do_not_keep_alive, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX];
 	struct stat st;
@@ -421,7 +421,7 @@ TEST_F(fs, path_references_do_not_keep_alive)
  * would walk the same magic link to the same dead file, and a second EOPENSTALE reaches
  * user space as ESTALE), with or without O_CREAT.
  */
-TEST_F(fs, reopen_through_proc_of_a_gone_file_is_enoent)
+TEST_F_TIMEOUT(fs, reopen_through_proc_of_a_gone_file_is_enoent, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX], proc[64];
 	int fd, opath, re;
@@ -453,7 +453,7 @@ TEST_F(fs, reopen_through_proc_of_a_gone_file_is_enoent)
 }
 
 /* An unlinked file that is still open can be reopened through /proc, as on any filesystem. */
-TEST_F(fs, reopen_through_proc_of_an_unlinked_open_file_joins)
+TEST_F_TIMEOUT(fs, reopen_through_proc_of_an_unlinked_open_file_joins, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX], proc[64];
 	int fd, re;
@@ -469,7 +469,7 @@ TEST_F(fs, reopen_through_proc_of_an_unlinked_open_file_joins)
 	close(fd);
 }
 
-TEST_F(fs, epoll_registration_does_not_keep_alive)
+TEST_F_TIMEOUT(fs, epoll_registration_does_not_keep_alive, LFS_TIMEOUT)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT };
 	char p[LFS_PATH_MAX];
@@ -486,7 +486,7 @@ TEST_F(fs, epoll_registration_does_not_keep_alive)
 	EXPECT_EQ(0, close(ep));
 }
 
-TEST_F(fs, mmap_keeps_alive_until_munmap)
+TEST_F_TIMEOUT(fs, mmap_keeps_alive_until_munmap, LFS_TIMEOUT)
 {
 	char p[LFS_PATH_MAX], c = 0;
 	struct lfs_counters c0;
@@ -514,7 +514,7 @@ TEST_F(fs, mmap_keeps_alive_until_munmap)
 	expect_live_counters(_metadata, &c0);
 }
 
-TEST_F(fs, many_files_in_many_directories)
+TEST_F_TIMEOUT(fs, many_files_in_many_directories, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	char sub[LFS_PATH_MAX], p[LFS_PATH_MAX], name[32];
@@ -541,7 +541,7 @@ TEST_F(fs, many_files_in_many_directories)
 	expect_live_counters(_metadata, &c0);
 }
 
-TEST_F(fs, lazy_umount_with_open_file)
+TEST_F_TIMEOUT(fs, lazy_umount_with_open_file, LFS_TIMEOUT)
 {
 	const char *d = self->mnt[0];
 	struct lfs_counters c0, c;
@@ -563,7 +563,7 @@ TEST_F(fs, lazy_umount_with_open_file)
 }
 
 /* Openers racing with last closes: they join the file or miss it, never see a dead one. */
-TEST_F(fs, open_racing_with_last_close)
+TEST_F_TIMEOUT(fs, open_racing_with_last_close, LFS_TIMEOUT)
 {
 	static void *(*const roles[])(void *) = { race_closer, race_closer, race_joiner };
 	struct race *r = calloc(1, sizeof(*r));
@@ -580,4 +580,4 @@ TEST_F(fs, open_racing_with_last_close)
 	free(r);
 }
 
-LFS_HARNESS_MAIN
+LFS_MAIN

@@ -16,15 +16,18 @@
  *     opened for it and closed (a last close of that description) | write by a child process
  *     that joins F and exits; last round: unlink.
  *     Every waiter must report EPOLLIN (EPOLLHUP after the unlink) within WAKE_TIMEOUT_MS,
- *     then seeks to EOF for the next round.
+ *     and not by its own timeout (WAITER_TIMEOUT_MS), then seeks to EOF for the next round.
  *
  * close_while_waiting (per mechanism):
  *
  *     waiter thread ──waits on──> R (description of F) [epoll: the instance also holds G]
  *     main: close(R) while it sleeps, then write F through W, then write G
- *     poll/select/io_uring pin R for the duration of the call: the waiter returns (POLLNVAL,
- *     an event or its timeout); epoll dropped R with its last reference: no event for R, but
- *     G's write is still delivered. F must vanish once W and every pin are gone.
+ *     poll/select/io_uring pin R for the duration of the call, so the close does not release
+ *     it and F's write wakes the waiter, which must return within WAKE_TIMEOUT_MS (never by
+ *     its timeout) with exactly: poll POLLNVAL (fd R is no longer open), select R readable
+ *     (a closed fd counts as ready), io_uring EPOLLIN (its request polls its own reference to
+ *     R); epoll dropped R with its last reference: no event for R, but G's write is still
+ *     delivered (EPOLLIN). F must vanish once W and every pin are gone.
  *
  * exit_while_waiting:
  *
@@ -75,7 +78,31 @@
 
 #define MAX_THREADS 8
 
+/* The test cases, among which SOAK_SECONDS is shared. */
+#define CASES 6
+
 static long race_ms, rounds, nthreads, soak_ms_per_case;
+
+/* Reads the parameters from the environment (once: the first caller may be a constructor). */
+static void read_params(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	race_ms = env_long("RACE_SECONDS", 4) * 1000;
+	rounds = env_long("RACE_ROUNDS", 12);
+	nthreads = env_long("RACE_THREADS", 2);
+	soak_ms_per_case = env_long("SOAK_SECONDS", 0) * 1000 / CASES;
+}
+
+/* Each test case's harness timeout: a timed case's length, or about 10 s per round. */
+static int case_timeout(void)
+{
+	read_params();
+	return lfs_test_timeout(120 + race_ms / 1000 + rounds * 10 + soak_ms_per_case / 1000);
+}
 
 LFS_FIXTURE(fs, NULL);
 
@@ -111,7 +138,21 @@ static void write_from_child(struct __test_metadata *_metadata, const char *path
 	ASSERT_TRUE(exited_ok(st));
 }
 
-TEST_F(fs, every_mutation_wakes_every_waiter)
+/*
+ * Joins waiter WT (started with WAITER_TIMEOUT_MS), which the action just done must have
+ * woken: within WAKE_TIMEOUT_MS and not by its own timeout, for poll() and select() report
+ * the new readiness even then. Returns what it reported, or -ETIME when it was not woken;
+ * WHAT names the waiter in the message.
+ */
+static int join_woken(struct __test_metadata *_metadata, struct waiter *wt, const char *what)
+{
+	int got = waiter_join_woken(wt);
+
+	EXPECT_NE(-ETIME, got) TH_LOG("%s not woken%s", what, not_woken_note(wt, got));
+	return got;
+}
+
+TEST_F_TIMEOUT(fs, every_mutation_wakes_every_waiter, case_timeout())
 {
 	struct waiter wt[MECH_COUNT];
 	struct watch w[MECH_COUNT];
@@ -138,7 +179,7 @@ TEST_F(fs, every_mutation_wakes_every_waiter)
 		bool last = !more_rounds(round + 1, start);
 
 		for (i = 0; i < n; i++)
-			ASSERT_EQ(0, waiter_start(&wt[i], &w[i], WAKE_TIMEOUT_MS))
+			ASSERT_EQ(0, waiter_start(&wt[i], &w[i], WAITER_TIMEOUT_MS))
 				TH_LOG("round %d: %s waiter did not block", round, mech_name(mechs[i]));
 		if (last) {
 			what = "unlink";
@@ -171,14 +212,15 @@ TEST_F(fs, every_mutation_wakes_every_waiter)
 			size++;
 		}
 		for (i = 0; i < n; i++) {
-			int got = waiter_join(&wt[i]);
 			uint32_t want = watch_expect(&w[i], ready);
+			int got;
 
 			snprintf(msg, sizeof(msg), "round %d, %s: %s waiter", round, what,
 				 mech_name(mechs[i]));
+			got = join_woken(_metadata, &wt[i], msg);
 			EXPECT_EQ((int)want, got)
 				TH_LOG("%s reported %#x, want %#x%s", msg, got, want,
-				       got == 0 ? " (lost wake-up)" : "");
+				       not_woken_note(&wt[i], got));
 			if (!last)
 				ASSERT_EQ(size, lseek(fds[i], 0, SEEK_END));
 		}
@@ -193,7 +235,21 @@ TEST_F(fs, every_mutation_wakes_every_waiter)
 	close(wfd);
 }
 
-TEST_F(fs, close_while_waiting)
+/*
+ * What a waiter of close_while_waiting with M must report (fs/select.c, io_uring/poll.c):
+ * poll() and select() hold a reference to R's file in their wait-queue entries
+ * (__pollwait), the io_uring poll request one of its own (taken at submission), so close(R)
+ * releases nothing, wakes nothing, and F's write wakes the waiter. poll() then finds fd R no
+ * longer open: POLLNVAL. select() gets EPOLLNVAL for it too, which is part of POLLIN_SET:
+ * R is reported readable. io_uring polls its own reference to R, now before EOF: EPOLLIN.
+ * epoll, which holds no reference, lost R with the close: only G's write reports, EPOLLIN.
+ */
+static int closed_fd_result(enum wait_mech m)
+{
+	return m == MECH_POLL ? POLLNVAL : EPOLLIN;
+}
+
+TEST_F_TIMEOUT(fs, close_while_waiting, case_timeout())
 {
 	int64_t start = now_ms();
 	int round = 0;
@@ -205,7 +261,7 @@ TEST_F(fs, close_while_waiting)
 			struct epoll_event ev;
 			struct waiter wt;
 			struct watch w;
-			int r, wfd, gfd, got, left;
+			int r, wfd, gfd, got, left, want = closed_fd_result(m);
 
 			if (!mech_usable(m))
 				continue;
@@ -220,8 +276,11 @@ TEST_F(fs, close_while_waiting)
 				ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = gfd };
 				ASSERT_EQ(0, epoll_ctl(w.epfd, EPOLL_CTL_ADD, gfd, &ev));
 			}
-			/* select keeps sleeping on a closed descriptor: give it an end. */
-			ASSERT_EQ(0, waiter_start(&wt, &w, epoll ? WAKE_TIMEOUT_MS : 2000))
+			/*
+			 * The close itself wakes no one: the write to F (poll, select, io_uring) or
+			 * to G (epoll) must, and the waiter's own timeout must not end its wait.
+			 */
+			ASSERT_EQ(0, waiter_start(&wt, &w, WAITER_TIMEOUT_MS))
 				TH_LOG("%s waiter did not block", mech_name(m));
 			ASSERT_EQ(0, close(r));
 			ASSERT_EQ(1, write(wfd, "x", 1));
@@ -233,13 +292,14 @@ TEST_F(fs, close_while_waiting)
 				/* pwrite: gfd, watched itself, stays at 0, before EOF. */
 				ASSERT_EQ(1, pwrite(gfd, "g", 1, 0));
 			}
-			got = waiter_join(&wt);
+			got = join_woken(_metadata, &wt, mech_name(m));
 			EXPECT_GE(got, 0) TH_LOG("%s: %s", mech_name(m), strerror(-got));
 			if (epoll) {
 				EXPECT_EQ(EPOLLIN, got) TH_LOG("%s: G's event", mech_name(m));
-			} else if (got) {
-				EXPECT_TRUE(got & (EPOLLIN | POLLNVAL))
-					TH_LOG("%s reported %#x", mech_name(m), got);
+			} else {
+				EXPECT_EQ(want, got)
+					TH_LOG("%s reported %#x for a closed descriptor, want %#x",
+					       mech_name(m), got, want);
 			}
 			watch_fini(&w);
 			ASSERT_EQ(0, close(wfd));
@@ -267,7 +327,7 @@ static void __attribute__((noreturn)) exit_child(const char *path, enum wait_mec
 	_exit(0); /* exit_group while the waiter thread sleeps */
 }
 
-TEST_F(fs, exit_while_waiting)
+TEST_F_TIMEOUT(fs, exit_while_waiting, case_timeout())
 {
 	int64_t start = now_ms();
 	int round = 0;
@@ -437,7 +497,7 @@ static void *reopener_thread(void *arg)
 	return NULL;
 }
 
-TEST_F(fs, open_vs_last_close)
+TEST_F_TIMEOUT(fs, open_vs_last_close, case_timeout())
 {
 	long long stale0 = window_hits("opens_after_last_close");
 	static void *(*const roles[])(void *) = { race_closer, race_joiner, exiter_thread,
@@ -511,7 +571,7 @@ static void *crowd_joiner(void *arg)
 	return NULL;
 }
 
-TEST_F(fs, join_while_last_close_waits)
+TEST_F_TIMEOUT(fs, join_while_last_close_waits, case_timeout())
 {
 	static void *(*const roles[])(void *) = { crowd_lister, race_closer, crowd_joiner };
 	char dir[LFS_PATH_MAX], sub[LFS_PATH_MAX + 16];
@@ -683,7 +743,7 @@ static void *chaos_forker_thread(void *arg)
 	return NULL;
 }
 
-TEST_F(fs, chaos)
+TEST_F_TIMEOUT(fs, chaos, case_timeout())
 {
 	static void *(*const roles[])(void *) = { chaos_thread, chaos_thread, chaos_thread,
 						  chaos_forker_thread };
@@ -705,18 +765,11 @@ TEST_F(fs, chaos)
 
 int main(int argc, char **argv)
 {
-	long soak = env_long("SOAK_SECONDS", 0);
-	int cases = harness_case_count();
-
-	race_ms = env_long("RACE_SECONDS", 4) * 1000;
-	rounds = env_long("RACE_ROUNDS", 12);
-	nthreads = env_long("RACE_THREADS", 2);
+	read_params();
 	if (nthreads < 1 || nthreads > MAX_THREADS) {
 		fprintf(stderr, "RACE_THREADS must be 1..%d\n", MAX_THREADS);
 		return KSFT_FAIL;
 	}
-	soak_ms_per_case = soak * 1000 / cases;
-	harness_min_timeout(120 + race_ms / 1000 + rounds * 10 + soak / cases);
-	harness_min_timeout(env_long("LOCUSTFS_TEST_TIMEOUT", 0));
+	lfs_require_fs(argc, argv);
 	return test_harness_run(argc, argv);
 }

@@ -82,7 +82,7 @@ static void do_seek(void *p)
 }
 
 /* lseek() back over unread data makes the description readable: its waiters wake. */
-TEST_F(vfs, lseek_back_wakes_readers)
+TEST_F_TIMEOUT(vfs, lseek_back_wakes_readers, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char buf[16];
@@ -108,7 +108,7 @@ TEST_F(vfs, lseek_back_wakes_readers)
 }
 
 /* A seek that moves nothing, or that moves within read data, is allowed to stay quiet. */
-TEST_F(vfs, lseek_in_place_is_harmless)
+TEST_F_TIMEOUT(vfs, lseek_in_place_is_harmless, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	int fd;
@@ -138,7 +138,7 @@ static void do_remount(void *p)
 }
 
 /* A file full at max_file_size is not writable; a remount raising the limit wakes writers. */
-TEST_F(vfs, remount_raising_max_file_size_wakes_writers)
+TEST_F_TIMEOUT(vfs, remount_raising_max_file_size_wakes_writers, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "max_file_size=4k");
 	char page[LFS_PAGE];
@@ -166,7 +166,7 @@ TEST_F(vfs, remount_raising_max_file_size_wakes_writers)
 }
 
 /* Without max_file_size a file may grow to size=; raising size= wakes its writers too. */
-TEST_F(vfs, remount_raising_size_wakes_writers)
+TEST_F_TIMEOUT(vfs, remount_raising_size_wakes_writers, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=8k");
 	struct remount_arg a = { .opts = "size=1m" };
@@ -198,7 +198,7 @@ static void expect_root_attrs(struct __test_metadata *_metadata, const char *d, 
 }
 
 /* A remount changes only what it names, as on tmpfs: chmod/chown of the root survive it. */
-TEST_F(vfs, remount_keeps_root_chmod_and_chown)
+TEST_F_TIMEOUT(vfs, remount_keeps_root_chmod_and_chown, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 
@@ -233,7 +233,7 @@ static void expect_no_orphan(struct __test_metadata *_metadata, const char *d,
  * create succeeds (security_path_mknod allows it), then security_file_open refuses the open:
  * open() fails with EACCES, and the new name must go with it.
  */
-TEST_F(vfs, landlock_create_without_open_leaves_no_name)
+TEST_F_TIMEOUT(vfs, landlock_create_without_open_leaves_no_name, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	struct lfs_counters c0;
@@ -306,7 +306,7 @@ static void *denier_main(void *arg)
 }
 
 /* fanotify: a FAN_OPEN_PERM deny of the creating open leaves no name either. */
-TEST_F(vfs, fanotify_open_perm_deny_leaves_no_name)
+TEST_F_TIMEOUT(vfs, fanotify_open_perm_deny_leaves_no_name, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	struct denier dn = { 0 };
@@ -364,7 +364,7 @@ static int mounts_below(const char *dir)
  * Nothing can be mounted on a locust file: its name dies with its last opener, and a mount
  * left on a dead dentry could neither be reached nor unmounted, keeping the instance busy.
  */
-TEST_F(vfs, mount_on_a_locust_file_is_refused)
+TEST_F_TIMEOUT(vfs, mount_on_a_locust_file_is_refused, LFS_TIMEOUT)
 {
 	char d[LFS_PATH_MAX], p[LFS_PATH_MAX], src[] = "/tmp/lfs-bind-src.XXXXXX";
 	int fd, sfd, ret, err;
@@ -397,7 +397,7 @@ TEST_F(vfs, mount_on_a_locust_file_is_refused)
  * dont_mount() refuses). The refusal leaves nothing behind: the last close removes the file
  * and the instance unmounts.
  */
-TEST_F(vfs, bind_mount_of_a_locust_file_is_refused)
+TEST_F_TIMEOUT(vfs, bind_mount_of_a_locust_file_is_refused, LFS_TIMEOUT)
 {
 	char d[LFS_PATH_MAX], p[LFS_PATH_MAX], dst[] = "/tmp/lfs-bind-dst.XXXXXX";
 	int fd, dfd, ret, err;
@@ -436,7 +436,7 @@ TEST_F(vfs, bind_mount_of_a_locust_file_is_refused)
  * read-only openers it succeeds, and their last close still removes the names (a file exists
  * only while open, read-only instance or not).
  */
-TEST_F(vfs, remount_ro_with_open_files_then_close)
+TEST_F_TIMEOUT(vfs, remount_ro_with_open_files_then_close, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char p[LFS_PATH_MAX], q[LFS_PATH_MAX];
@@ -474,7 +474,7 @@ TEST_F(vfs, remount_ro_with_open_files_then_close)
  * FIFREEZE: a RAM instance has no device to snapshot and, like tmpfs, no ->freeze_fs, so it
  * cannot be frozen; the last close never has to wait for a thaw.
  */
-TEST_F(vfs, fsfreeze_is_not_supported_and_close_removes)
+TEST_F_TIMEOUT(vfs, fsfreeze_is_not_supported_and_close_removes, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char p[LFS_PATH_MAX];
@@ -591,7 +591,7 @@ static void memcg_fill(const char *d, struct memcg_report *rep)
  * fails with ENOMEM at the limit, then so does creating a file; once its files are closed, the
  * cgroup's charge is back near 0 and so are the module's counters.
  */
-TEST_F_TIMEOUT(vfs, memcg_charges_files_to_their_creator, 300)
+TEST_F_TIMEOUT(vfs, memcg_charges_files_to_their_creator, lfs_test_timeout(300))
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	char root[LFS_PATH_MAX] = "/sys/fs/cgroup", cg[LFS_PATH_MAX], num[32];
@@ -692,7 +692,7 @@ static long pageblocks(int col)
  * of data then claims pageblocks for the unmovable type (Unmovable in /proc/pagetypeinfo
  * grows by about 32 blocks of 2 MiB); allocated as movable, it would use movable blocks.
  */
-TEST_F_TIMEOUT(vfs, file_data_fills_unmovable_pageblocks, 300)
+TEST_F_TIMEOUT(vfs, file_data_fills_unmovable_pageblocks, lfs_test_timeout(300))
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
 	long before, after, chunk = 1L << 20, i;
@@ -717,4 +717,4 @@ TEST_F_TIMEOUT(vfs, file_data_fills_unmovable_pageblocks, 300)
 	free(buf);
 }
 
-LFS_HARNESS_MAIN
+LFS_MAIN
