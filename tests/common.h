@@ -524,15 +524,15 @@ struct lfs_counters {
 	long long bytes_in_use;
 };
 
-/* The value of counter NAME under LFS_COUNTER_DIR, or -1 when unreadable or not a number. */
-static inline long long lfs_counter(const char *name)
+/* The number in file DIR/NAME, or -1 when it is unreadable or not a number. */
+static inline long long read_number(const char *dir, const char *name)
 {
 	char path[LFS_PATH_MAX], buf[64], *end;
 	long long v;
 	ssize_t n;
 	int fd;
 
-	fd = open(path_join(path, LFS_COUNTER_DIR, name), O_RDONLY);
+	fd = open(path_join(path, dir, name), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -545,6 +545,12 @@ static inline long long lfs_counter(const char *name)
 	if (errno || end == buf || (*end && *end != '\n'))
 		return -1;
 	return v;
+}
+
+/* The value of counter NAME, or -1 when it cannot be read. */
+static inline long long lfs_counter(const char *name)
+{
+	return read_number(LFS_COUNTER_DIR, name);
 }
 
 /* Reads every counter; 0, or -1 when one is unreadable. */

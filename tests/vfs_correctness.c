@@ -514,23 +514,6 @@ static int write_str(const char *dir, const char *name, const char *s)
 	return (int)n;
 }
 
-/* The number in file DIR/NAME, or -1. */
-static long long read_num(const char *dir, const char *name)
-{
-	char p[LFS_PATH_MAX], buf[64];
-	ssize_t n;
-	int fd = open(path_join(p, dir, name), O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return strtoll(buf, NULL, 10);
-}
-
 /* What the child in the memory cgroup saw. */
 struct memcg_report {
 	int files;	   /* files created with data */
@@ -644,7 +627,7 @@ TEST_F_TIMEOUT(vfs, memcg_charges_files_to_their_creator, lfs_test_timeout(300))
 	expect_live_counters(_metadata, &c0);
 	/* Freed inodes and dentries are uncharged after an RCU grace period. */
 	end = now_ms() + WAKE_TIMEOUT_MS;
-	while ((cur = read_num(cg, "memory.current")) > 256 * 1024 && now_ms() < end)
+	while ((cur = read_number(cg, "memory.current")) > 256 * 1024 && now_ms() < end)
 		sleep_ms(50);
 	EXPECT_LE(cur, 256 * 1024) TH_LOG("memory.current %lld after every file went", cur);
 	EXPECT_EQ(0, rmdir(cg));
