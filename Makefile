@@ -83,10 +83,11 @@ bench: setup
 	@scripts/bench.sh $(if $(QUICK),--quick)
 
 fmt: kernel
-	@rustfmt --check --config-path $(KSRC)/.rustfmt.toml src/locustfs.rs && echo "rustfmt: clean"
+	@rustfmt --check --config-path $(KSRC)/.rustfmt.toml src/locustfs.rs src/locustfs_kunit.rs && \
+		echo "rustfmt: clean"
 
 lint: kernel
-	@touch src/locustfs.rs
+	@touch src/locustfs.rs src/locustfs_kunit.rs
 	@$(KMAKE) CLIPPY=1 KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings modules 2>&1 | tee /dev/stderr | \
 		(! grep -qE '^(warning|error)')
 

@@ -12,7 +12,10 @@ use crate::{
         Node,
         WaitQueue, //
     },
-    options::Options,
+    options::{
+        Ceiling,
+        Options, //
+    },
     stats,
     vfs::{
         self,
@@ -20,11 +23,15 @@ use crate::{
         Dentry,
         FileSystem,
         Inode,
+        Kgid,
+        Kuid,
+        MountContext,
         NameLock,
         ParamError,
         StatFs,
         SuperBlock,
-        SuperParams, //
+        SuperParams,
+        UserNs, //
     },
 };
 use kernel::{
@@ -80,13 +87,16 @@ pub(crate) struct MountOptions {
     names_uid: bool,
     /// A `gid=` parameter was given.
     names_gid: bool,
+    /// The most `size=` and `max_files=` may ask for: set for an instance of a user namespace
+    /// other than the initial one, whose mounter needs no privilege on the host.
+    ceiling: Option<Ceiling>,
 }
 
 impl MountOptions {
     /// Returns the root attributes to apply: all of them for a new mount; for a remount only
     /// those it names, as tmpfs does, so that a `chmod` or `chown` of the root survives a
     /// remount that changes something else.
-    fn root_attrs(&self, remount: bool) -> (Option<u16>, Option<u32>, Option<u32>) {
+    fn root_attrs(&self, remount: bool) -> (Option<u16>, Option<Kuid>, Option<Kgid>) {
         let pick = |named: bool| !remount || named;
         (
             pick(self.names_mode).then_some(self.opts.mode),
@@ -111,37 +121,53 @@ fn super_params(mo: &MountOptions, old_limit: Option<i64>) -> SuperParams {
     }
 }
 
-/// Returns the default options on this machine.
-fn default_options() -> Options {
-    Options::defaults(vfs::total_ram_bytes())
+/// Returns the default options on this machine of an instance in user namespace `ns` whose
+/// root directory belongs to `owner`.
+fn default_options(ns: &UserNs<'_>, owner: (Kuid, Kgid)) -> Options {
+    Options::defaults(vfs::total_ram_bytes(), owner, !ns.is_initial())
 }
 
 impl FileSystem for Locustfs {
     const NAME: &'static CStr = c"locustfs";
     /// "locu".
     const MAGIC: u32 = 0x6c6f_6375;
+    /// Like tmpfs: containers and sandboxes mount instances of their own (see the threat model
+    /// in `docs/design.md`).
+    const USER_NS_MOUNT: bool = true;
 
     type Options = MountOptions;
     type SbInfo = Instance;
     type Node = Node;
     type OpenFile = Arc<WaitQueue>;
 
-    fn new_options(current: Option<&SuperBlock<Self>>) -> Result<MountOptions> {
+    /// A new mount's root belongs to the mounter's fsuid and fsgid, as on tmpfs.
+    fn new_options(
+        ctx: &MountContext<'_>,
+        current: Option<&SuperBlock<Self>>,
+    ) -> Result<MountOptions> {
+        let ns = ctx.user_ns();
         Ok(MountOptions {
-            opts: current.map_or_else(default_options, |sb| sb.info().options()),
+            opts: current.map_or_else(
+                || default_options(&ns, ctx.mounter_fs_ids()),
+                |sb| sb.info().options(),
+            ),
             names_mode: false,
             names_uid: false,
             names_gid: false,
+            ceiling: (!ns.is_initial()).then(|| Ceiling::user_ns(vfs::total_ram_bytes())),
         })
     }
 
     fn parse_param(
+        ctx: &MountContext<'_>,
         mo: &mut MountOptions,
         key: &CStr,
         value: Option<&CStr>,
     ) -> Result<(), ParamError> {
         let key = key.to_bytes();
-        mo.opts.set(key, value.map(CStr::to_bytes))?;
+        let value = value.map(CStr::to_bytes);
+        mo.opts
+            .set(key, value, &ctx.user_ns(), mo.ceiling.as_ref())?;
         match key {
             b"mode" => mo.names_mode = true,
             b"uid" => mo.names_uid = true,
@@ -186,13 +212,17 @@ impl FileSystem for Locustfs {
         Ok(super_params(mo, Some(old_limit)))
     }
 
-    fn show_options(sb: &SuperBlock<Self>, m: &SeqFile) {
-        let mut shown = ShowOptions(m);
+    /// Ids are shown unless they are the instance's namespace's root, as tmpfs shows them
+    /// unless they are the host's root.
+    fn show_options(sb: &SuperBlock<Self>, m: &SeqFile, reader: UserNs<'_>) {
+        let opts = sb.info().options();
+        let ns = sb.user_ns();
+        let root = (
+            ns.kuid(0).unwrap_or(opts.uid),
+            ns.kgid(0).unwrap_or(opts.gid),
+        );
         // Writing to a seq_file cannot fail: on overflow the VFS retries with a larger buffer.
-        let _ = sb
-            .info()
-            .options()
-            .write_changes(&default_options(), &mut shown);
+        let _ = opts.write_changes(&default_options(&ns, root), &reader, &mut ShowOptions(m));
     }
 
     fn statfs(sb: &SuperBlock<Self>, st: &mut StatFs<'_>) {

@@ -13,12 +13,12 @@
 
 mod limits;
 mod options;
-// The tested files use the glue layer's `ParamError` and poll bits; the rest of it is unused
-// here.
+// The tested files use the glue layer's `ParamError`, ids and poll bits; the rest of it is
+// unused here.
 #[expect(
     dead_code,
     unused_imports,
-    reason = "the suites use only the glue layer's ParamError and poll bits"
+    reason = "the suites use only the glue layer's ParamError, ids and poll bits"
 )]
 mod vfs;
 

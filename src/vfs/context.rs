@@ -10,6 +10,11 @@
 
 use super::{
     bindings,
+    ids::{
+        Kgid,
+        Kuid,
+        UserNs, //
+    },
     super_block::{
         self,
         SuperBlock, //
@@ -33,6 +38,55 @@ pub(crate) enum ParamError {
     Unknown,
     /// The key is known but its value is not valid for it.
     BadValue,
+    /// The value is well-formed but refused for the reason given, which the log line appends
+    /// to "Bad value for 'key'" (so it starts with ": ").
+    Refused(&'static CStr),
+}
+
+/// A mount or remount being configured (`struct fs_context`), as [`FileSystem`] sees it.
+///
+/// # Invariants
+///
+/// `fc` points to a valid context that stays alive, with its credentials and user namespace,
+/// for `'a`.
+pub(crate) struct MountContext<'a> {
+    fc: *mut bindings::fs_context,
+    _p: PhantomData<&'a bindings::fs_context>,
+}
+
+impl<'a> MountContext<'a> {
+    /// Wraps a raw context.
+    ///
+    /// # Safety
+    ///
+    /// `fc` must be a valid context that stays alive for `'a`.
+    unsafe fn from_raw(fc: *mut bindings::fs_context) -> Self {
+        // INVARIANT: The caller guarantees that `fc` is valid for `'a`.
+        Self {
+            fc,
+            _p: PhantomData,
+        }
+    }
+
+    /// Returns the user namespace the instance belongs to (`fc->user_ns`): the mounter's for
+    /// a new mount, the superblock's (`s_user_ns`) for a remount. Ids in mount options are
+    /// numbers in this namespace.
+    pub(crate) fn user_ns(&self) -> UserNs<'a> {
+        // SAFETY: `fc` is valid for `'a` (type invariant) and holds a reference to its user
+        // namespace until it is freed.
+        unsafe { UserNs::from_raw((*self.fc).user_ns) }
+    }
+
+    /// Returns the mounter's filesystem user and group ids (`fc->cred`, the credentials of
+    /// whoever created the context).
+    pub(crate) fn mounter_fs_ids(&self) -> (Kuid, Kgid) {
+        // SAFETY: `fc` is valid (type invariant); `fc->cred` is a reference the context holds
+        // to immutable credentials.
+        unsafe {
+            let cred = (*self.fc).cred;
+            (Kuid((*cred).fsuid), Kgid((*cred).fsgid))
+        }
+    }
 }
 
 /// The context operations of filesystem `T`.
@@ -82,7 +136,9 @@ pub(super) unsafe extern "C" fn init_fs_context<T: FileSystem>(
         } else {
             None
         };
-        let opts = KBox::new(T::new_options(current)?, GFP_KERNEL)?;
+        // SAFETY: `fc` is valid for this call.
+        let ctx = unsafe { MountContext::from_raw(fc) };
+        let opts = KBox::new(T::new_options(&ctx, current)?, GFP_KERNEL)?;
         // SAFETY: `fc` is valid and being initialised by us alone; `free` releases the options.
         unsafe {
             (*fc).fs_private = opts.into_foreign();
@@ -132,26 +188,29 @@ unsafe extern "C" fn parse_param<T: FileSystem>(
         })),
         _ => Err(ParamError::BadValue),
     };
+    // SAFETY: `fc` is valid for this call.
+    let ctx = unsafe { MountContext::from_raw(fc) };
     // SAFETY: `fc` is a context of `T` and the VFS serialises parameter parsing.
     let opts = unsafe { options::<T>(fc) };
-    match value.and_then(|value| T::parse_param(opts, key, value)) {
-        Ok(()) => 0,
-        Err(ParamError::Unknown) => ENOPARAM.to_errno(),
-        Err(ParamError::BadValue) => {
-            // SAFETY: `fc` is valid; `logfc` takes a printf format whose one `%s` is matched
-            // by the NUL-terminated `key`. The prefix is the filesystem's name.
-            unsafe {
-                bindings::logfc(
-                    (*fc).log.log,
-                    (*fc).log.prefix,
-                    b'e' as c_char,
-                    c"Bad value for '%s'".as_char_ptr(),
-                    key.as_char_ptr(),
-                )
-            };
-            EINVAL.to_errno()
-        }
-    }
+    let reason = match value.and_then(|value| T::parse_param(&ctx, opts, key, value)) {
+        Ok(()) => return 0,
+        Err(ParamError::Unknown) => return ENOPARAM.to_errno(),
+        Err(ParamError::BadValue) => c"",
+        Err(ParamError::Refused(reason)) => reason,
+    };
+    // SAFETY: `fc` is valid; `logfc` takes a printf format whose two `%s` are matched by the
+    // NUL-terminated `key` and `reason`. The prefix is the filesystem's name.
+    unsafe {
+        bindings::logfc(
+            (*fc).log.log,
+            (*fc).log.prefix,
+            b'e' as c_char,
+            c"Bad value for '%s'%s".as_char_ptr(),
+            key.as_char_ptr(),
+            reason.as_char_ptr(),
+        )
+    };
+    EINVAL.to_errno()
 }
 
 /// `fs_context_operations->get_tree`: creates a new, independent superblock.

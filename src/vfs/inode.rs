@@ -20,6 +20,10 @@ use super::{
     bindings,
     dentry::NameLock,
     file,
+    ids::{
+        Kgid,
+        Kuid, //
+    },
     super_block::SuperBlock,
     FileSystem, //
 };
@@ -97,18 +101,22 @@ impl<T: FileSystem> Inode<T> {
 
     /// Sets those of owner, group and permission bits that are given (used on the root
     /// directory).
-    pub(super) fn set_owner_and_mode(&self, uid: Option<u32>, gid: Option<u32>, mode: Option<u16>) {
+    pub(super) fn set_owner_and_mode(
+        &self,
+        uid: Option<Kuid>,
+        gid: Option<Kgid>,
+        mode: Option<u16>,
+    ) {
         let inode = self.as_ptr();
         // SAFETY: The inode is valid. Its attributes are written under its lock, as
-        // `notify_change` does. The mount is only allowed in the initial user namespace, where
-        // kernel ids equal user ids.
+        // `notify_change` does.
         unsafe {
             bindings::inode_lock(inode);
             if let Some(uid) = uid {
-                (*inode).i_uid.val = uid;
+                (*inode).i_uid = uid.0;
             }
             if let Some(gid) = gid {
-                (*inode).i_gid.val = gid;
+                (*inode).i_gid = gid.0;
             }
             if let Some(mode) = mode {
                 (*inode).i_mode = ((*inode).i_mode & !(bindings::S_IALLUGO as u16)) | mode;
@@ -309,9 +317,12 @@ unsafe extern "C" fn atomic_open<T: FileSystem>(
             return to_result(unsafe { bindings::finish_no_open(file, found) }).map(|()| 0);
         }
         let mode = mode | bindings::S_IFREG as bindings::umode_t;
+        // SAFETY: `file` is being opened through the mount `atomic_open()` stored in its path,
+        // whose idmap lives as long as the mount.
+        let idmap = unsafe { bindings::file_mnt_idmap(file) };
         // SAFETY: `dir` is locked exclusively for `O_CREAT`; `dentry` is a negative child of
-        // it. The mount may not be idmapped (no `FS_ALLOW_IDMAP`), so its idmap is the nop one.
-        unsafe { make_node::<T>(&raw mut bindings::nop_mnt_idmap, dir, dentry, mode)? };
+        // it; the new file is owned as the mount's idmap maps the opener's fsuid and fsgid.
+        unsafe { make_node::<T>(idmap, dir, dentry, mode)? };
         // SAFETY: `file` is being opened by us; `finish_open` calls `->open` on the new file.
         let opened = unsafe {
             (*file).f_mode |= bindings::LOCUSTFS_FMODE_CREATED;

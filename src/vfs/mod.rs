@@ -23,6 +23,7 @@ mod context;
 mod dentry;
 mod dentry_ops;
 mod file;
+mod ids;
 mod inode;
 mod registration;
 mod super_block;
@@ -38,12 +39,20 @@ use kernel::{
     types::ForeignOwnable, //
 };
 
-pub(crate) use context::ParamError;
+pub(crate) use context::{
+    MountContext,
+    ParamError, //
+};
 pub(crate) use dentry::{
     Dentry,
     NameLock, //
 };
 pub(crate) use file::file_pos;
+pub(crate) use ids::{
+    Kgid,
+    Kuid,
+    UserNs, //
+};
 pub(crate) use inode::Inode;
 pub(crate) use registration::{
     FsType,
@@ -94,9 +103,9 @@ pub(crate) struct SuperParams {
     /// Root directory permission bits (`S_IALLUGO` part of `i_mode`), if set.
     pub(crate) root_mode: Option<u16>,
     /// Root directory owner, if set.
-    pub(crate) root_uid: Option<u32>,
+    pub(crate) root_uid: Option<Kuid>,
     /// Root directory group, if set.
-    pub(crate) root_gid: Option<u32>,
+    pub(crate) root_gid: Option<Kgid>,
     /// Whether every regular file's readiness may have risen (a limit was raised): once the
     /// parameters are applied, [`FileSystem::readiness_changed`] is called for each.
     pub(crate) wake_files: bool,
@@ -107,12 +116,21 @@ pub(crate) struct SuperParams {
 ///
 /// Directories are libfs directories; regular files live in the page cache. The glue layer calls
 /// these methods from the matching C operations, with the locks documented on each.
+///
+/// Every filesystem of the glue layer may be mounted through an idmapped mount
+/// (`FS_ALLOW_IDMAP`): each inode operation hands the mount's idmap to the VFS helpers that
+/// create, check and change ownership (`inode_init_owner`, `setattr_prepare`,
+/// `setattr_copy`, `generic_fillattr`, `generic_permission`), as tmpfs does.
 pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// The filesystem type's name, as `mount -t` takes it.
     const NAME: &'static CStr;
 
     /// The superblock magic number reported by `statfs`.
     const MAGIC: u32;
+
+    /// Whether a user with `CAP_SYS_ADMIN` in their own user namespace may mount an instance
+    /// (`FS_USERNS_MOUNT`); if not, mounting needs `CAP_SYS_ADMIN` in the initial namespace.
+    const USER_NS_MOUNT: bool;
 
     /// Mount options while a `fs_context` is being configured.
     type Options: Send;
@@ -126,12 +144,16 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// Per-open-file state, owned by `file->private_data` from `->open` to `->release`.
     type OpenFile: ForeignOwnable + Send + Sync;
 
-    /// Returns the options a new context starts from: the defaults for a new mount, the
+    /// Returns the options a new context `ctx` starts from: the defaults for a new mount, the
     /// current ones (`current` is the superblock) for a remount.
-    fn new_options(current: Option<&SuperBlock<Self>>) -> Result<Self::Options>;
+    fn new_options(
+        ctx: &MountContext<'_>,
+        current: Option<&SuperBlock<Self>>,
+    ) -> Result<Self::Options>;
 
-    /// Applies one mount parameter; `value` is `None` for a flag.
+    /// Applies one mount parameter of `ctx`; `value` is `None` for a flag.
     fn parse_param(
+        ctx: &MountContext<'_>,
         opts: &mut Self::Options,
         key: &CStr,
         value: Option<&CStr>,
@@ -143,8 +165,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// Applies new options to a mounted superblock (`mount -o remount`).
     fn reconfigure(sb: &SuperBlock<Self>, opts: &Self::Options) -> Result<SuperParams>;
 
-    /// Writes the non-default options for `/proc/mounts`, each as `,name=value`.
-    fn show_options(sb: &SuperBlock<Self>, m: &SeqFile);
+    /// Writes the non-default options for `/proc/mounts`, each as `,name=value`, with ids as
+    /// `reader` (the user namespace of whoever opened the file) sees them.
+    fn show_options(sb: &SuperBlock<Self>, m: &SeqFile, reader: UserNs<'_>);
 
     /// Fills in the block and inode counts of `statfs`.
     fn statfs(sb: &SuperBlock<Self>, st: &mut StatFs<'_>);

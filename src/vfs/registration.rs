@@ -10,7 +10,10 @@ use super::{
     super_block,
     FileSystem, //
 };
-use core::marker::PhantomData;
+use core::{
+    ffi::c_int,
+    marker::PhantomData, //
+};
 use kernel::{
     error::to_result,
     prelude::*,
@@ -74,6 +77,11 @@ impl<T: FileSystem> Registration<T> {
             (*ptr).name = T::NAME.as_char_ptr();
             (*ptr).owner = module.as_ptr();
             (*ptr).init_fs_context = Some(context::init_fs_context::<T>);
+            // Every inode operation passes the mount's idmap on (see `FileSystem`).
+            (*ptr).fs_flags = bindings::FS_ALLOW_IDMAP as c_int;
+            if T::USER_NS_MOUNT {
+                (*ptr).fs_flags |= bindings::FS_USERNS_MOUNT as c_int;
+            }
             (*ptr).kill_sb = Some(super_block::kill_sb::<T>);
         }
         // SAFETY: `ptr` is a fully initialised `file_system_type` in static memory.

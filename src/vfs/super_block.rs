@@ -8,6 +8,7 @@ use super::{
     bindings,
     context,
     dentry_ops,
+    ids::UserNs,
     inode::{
         self,
         Inode, //
@@ -59,6 +60,12 @@ impl<T: FileSystem> SuperBlock<T> {
     /// Returns the raw pointer.
     pub(super) fn as_ptr(&self) -> *mut bindings::super_block {
         self.0.get()
+    }
+
+    /// Returns the user namespace the superblock belongs to (`s_user_ns`).
+    pub(crate) fn user_ns(&self) -> UserNs<'_> {
+        // SAFETY: The superblock holds a reference to its user namespace until it is freed.
+        unsafe { UserNs::from_raw((*self.as_ptr()).s_user_ns) }
     }
 
     /// Returns the filesystem's state of this superblock.
@@ -244,13 +251,16 @@ unsafe extern "C" fn show_options<T: FileSystem>(
     m: *mut bindings::seq_file,
     root: *mut bindings::dentry,
 ) -> c_int {
-    // SAFETY: The arguments are valid for this call (function safety requirement).
-    let (m, sb) = unsafe {
+    // SAFETY: The arguments are valid for this call (function safety requirement); the
+    // reader's namespace lives as long as the credentials of the file being read, which
+    // outlives this call.
+    let (reader, m, sb) = unsafe {
         (
+            UserNs::from_raw(bindings::seq_user_ns(m)),
             SeqFile::from_raw(m),
             SuperBlock::<T>::from_raw((*root).d_sb),
         )
     };
-    T::show_options(sb, m);
+    T::show_options(sb, m, reader);
     0
 }
