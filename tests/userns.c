@@ -40,12 +40,39 @@ static int write_text(const char *path, const char *text)
 	return (int)n;
 }
 
-/* Drops to uid and gid ID with no supplementary groups: no capabilities left. */
+/*
+ * Drops to uid and gid ID with no supplementary groups: no capabilities left. The change of
+ * ids makes the process non-dumpable, which would leave its /proc/PID files (uid_map,
+ * setgroups, ns/) to root: it makes itself dumpable again, as a process started by that user
+ * would be.
+ */
 static void become(struct __test_metadata *_metadata, uid_t id)
 {
 	ASSERT_EQ(0, setgroups(0, NULL));
 	ASSERT_EQ(0, setresgid(id, id, id));
 	ASSERT_EQ(0, setresuid(id, id, id));
+	ASSERT_EQ(0, prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+}
+
+/* How long one side waits for the other's next step. */
+#define STEP_MS 60000
+
+/*
+ * Forks a child tied to the test, connected to it by a socket: returns 0 in the child and the
+ * child's pid in the test; *SOCK is the caller's end. The other end closes with the child, so
+ * a child that fails ends the test's wait at once.
+ */
+static pid_t fork_with_socket(struct __test_metadata *_metadata, int *sock)
+{
+	int sv[2];
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork_tied();
+	ASSERT_GE(pid, 0);
+	close(sv[pid == 0 ? 0 : 1]);
+	*sock = sv[pid == 0 ? 1 : 0];
+	return pid;
 }
 
 /*
@@ -71,7 +98,7 @@ static void enter_subid_userns(struct __test_metadata *_metadata, int sock)
 {
 	ASSERT_EQ(0, unshare(CLONE_NEWUSER | CLONE_NEWNS)) TH_LOG("unshare: %s", strerror(errno));
 	ASSERT_EQ(0, send_byte(sock, 'U'));
-	ASSERT_EQ('M', recv_byte(sock, WAKE_TIMEOUT_MS));
+	ASSERT_EQ('M', recv_byte(sock, STEP_MS));
 	/* Now uid 0 of the namespace: become it, with every capability of the namespace. */
 	ASSERT_EQ(0, setresgid(0, 0, 0));
 	ASSERT_EQ(0, setresuid(0, 0, 0));
@@ -82,7 +109,7 @@ static void set_subid_maps(struct __test_metadata *_metadata, int sock, pid_t pi
 {
 	char path[64], map[64];
 
-	ASSERT_EQ('U', recv_byte(sock, WAKE_TIMEOUT_MS));
+	ASSERT_EQ('U', recv_byte(sock, STEP_MS));
 	snprintf(map, sizeof(map), "0 %u %d\n", USER_ID, RANGE);
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
 	ASSERT_EQ(0, write_text(path, map));
@@ -191,21 +218,20 @@ static bool mounts_have_option(const char *mounts, const char *dir, const char *
 /* Waits for child PID (of the test) and checks that it passed. */
 static void join_child(struct __test_metadata *_metadata, pid_t pid)
 {
-	int status = wait_child(pid, LFS_TIMEOUT * 1000);
+	int status = wait_child(pid, STEP_MS);
 
 	EXPECT_TRUE(exited_ok(status)) TH_LOG("unprivileged child failed (status %#x)", status);
 }
 
 /*
- * Every test: a mount-point directory (and a second one, for idmapped mounts), a socket to
- * one unprivileged child, and the counters before the test.
+ * Every test: a mount-point directory (and a second one, for idmapped mounts), one for an
+ * instance of the host's, and the counters before the test.
  */
 FIXTURE(rootless)
 {
 	char dir[LFS_PATH_MAX];
 	char dir2[LFS_PATH_MAX];
 	char host_mnt[LFS_PATH_MAX];
-	int sock[2];
 	struct lfs_counters base;
 };
 
@@ -213,7 +239,6 @@ FIXTURE_SETUP(rootless)
 {
 	ASSERT_EQ(0, make_mount_dir(self->dir));
 	ASSERT_EQ(0, make_mount_dir(self->dir2));
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, self->sock));
 	ASSERT_EQ(0, lfs_counters_read(&self->base)) TH_LOG("counters unreadable");
 }
 
@@ -250,9 +275,9 @@ TEST_F_TIMEOUT(rootless, no_mount_without_a_user_namespace, LFS_TIMEOUT)
 TEST_F_TIMEOUT(rootless, mount_use_and_auto_delete_in_own_namespace, LFS_TIMEOUT)
 {
 	char f[LFS_PATH_MAX], host[LFS_PATH_MAX];
-	pid_t pid = fork_tied();
+	int sock;
+	pid_t pid = fork_with_socket(_metadata, &sock);
 
-	ASSERT_GE(pid, 0);
 	path_join(f, self->dir, "msg");
 	if (pid == 0) {
 		struct epoll_event ev = { .events = EPOLLIN }, got;
@@ -280,8 +305,8 @@ TEST_F_TIMEOUT(rootless, mount_use_and_auto_delete_in_own_namespace, LFS_TIMEOUT
 		ASSERT_EQ(5, write(b, "hello", 5));
 		ASSERT_EQ(1, epoll_wait(ep, &got, 1, WAKE_TIMEOUT_MS)) TH_LOG("write woke nobody");
 		EXPECT_NE(0U, got.events & EPOLLIN);
-		ASSERT_EQ(0, send_byte(self->sock[1], 'R'));
-		ASSERT_EQ('G', recv_byte(self->sock[1], LFS_TIMEOUT * 1000));
+		ASSERT_EQ(0, send_byte(sock, 'R'));
+		ASSERT_EQ('G', recv_byte(sock, STEP_MS));
 		close(ep);
 		close(a);
 		close(b);
@@ -289,14 +314,14 @@ TEST_F_TIMEOUT(rootless, mount_use_and_auto_delete_in_own_namespace, LFS_TIMEOUT
 		EXPECT_EQ(0, umount(self->dir)) TH_LOG("umount: %s", strerror(errno));
 		_exit(0);
 	}
-	ASSERT_EQ('R', recv_byte(self->sock[0], LFS_TIMEOUT * 1000));
+	ASSERT_EQ('R', recv_byte(sock, STEP_MS));
 	/* From the host: owned by the mounter's real ids; not mounted in the host's namespace. */
 	expect_owner(_metadata, via_child(host, pid, self->dir), USER_ID, USER_ID);
 	expect_owner(_metadata, via_child(host, pid, f), USER_ID, USER_ID);
 	EXPECT_FALSE(path_exists(f)) TH_LOG("the namespace's file is visible on the host");
 	EXPECT_FALSE(is_mountpoint(self->dir));
 	EXPECT_EQ(self->base.live_files + 1, lfs_counter("live_files"));
-	ASSERT_EQ(0, send_byte(self->sock[0], 'G'));
+	ASSERT_EQ(0, send_byte(sock, 'G'));
 	join_child(_metadata, pid);
 }
 
@@ -309,21 +334,21 @@ TEST_F_TIMEOUT(rootless, mount_use_and_auto_delete_in_own_namespace, LFS_TIMEOUT
 TEST_F_TIMEOUT(rootless, uid_and_gid_are_read_in_the_mounters_namespace, LFS_TIMEOUT)
 {
 	char host[LFS_PATH_MAX], mounts[64];
-	pid_t pid = fork_tied();
+	int sock;
+	pid_t pid = fork_with_socket(_metadata, &sock);
 
-	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		char msg[512];
 
 		become(_metadata, USER_ID);
-		enter_subid_userns(_metadata, self->sock[1]);
+		enter_subid_userns(_metadata, sock);
 		ASSERT_EQ(0, mount("none", self->dir, lfs_fstype(), 0, "uid=1000,gid=2000"))
 			TH_LOG("mount: %s", strerror(errno));
 		expect_owner(_metadata, self->dir, 1000, 2000);
 		EXPECT_TRUE(mount_has_option(self->dir, "uid=1000"));
 		EXPECT_TRUE(mount_has_option(self->dir, "gid=2000"));
-		ASSERT_EQ(0, send_byte(self->sock[1], 'R'));
-		ASSERT_EQ('G', recv_byte(self->sock[1], LFS_TIMEOUT * 1000));
+		ASSERT_EQ(0, send_byte(sock, 'R'));
+		ASSERT_EQ('G', recv_byte(sock, STEP_MS));
 		/* Ids past the map. */
 		EXPECT_EQ(-EINVAL, fs_create("uid=70000", msg, sizeof(msg)));
 		EXPECT_TRUE(strstr(msg, "'uid'") && strstr(msg, "no mapping")) TH_LOG("'%s'", msg);
@@ -339,14 +364,14 @@ TEST_F_TIMEOUT(rootless, uid_and_gid_are_read_in_the_mounters_namespace, LFS_TIM
 		expect_owner(_metadata, self->dir, 3000, 2000);
 		_exit(0);
 	}
-	set_subid_maps(_metadata, self->sock[0], pid);
-	ASSERT_EQ('R', recv_byte(self->sock[0], LFS_TIMEOUT * 1000));
+	set_subid_maps(_metadata, sock, pid);
+	ASSERT_EQ('R', recv_byte(sock, STEP_MS));
 	expect_owner(_metadata, via_child(host, pid, self->dir), USER_ID + 1000, USER_ID + 2000);
 	/* The host reads the host's numbers in the child's /proc/mounts. */
 	snprintf(mounts, sizeof(mounts), "/proc/%d/mounts", pid);
 	EXPECT_TRUE(mounts_have_option(mounts, self->dir, "uid=101000"));
 	EXPECT_TRUE(mounts_have_option(mounts, self->dir, "gid=102000"));
-	ASSERT_EQ(0, send_byte(self->sock[0], 'G'));
+	ASSERT_EQ(0, send_byte(sock, 'G'));
 	join_child(_metadata, pid);
 }
 
@@ -367,9 +392,9 @@ TEST_F_TIMEOUT(rootless, idmapped_mount_maps_owners_and_creators, LFS_TIMEOUT)
 {
 	char host[LFS_PATH_MAX], a[LFS_PATH_MAX], b[LFS_PATH_MAX], a2[LFS_PATH_MAX];
 	char b2[LFS_PATH_MAX];
-	pid_t pid = fork_tied();
+	int sock;
+	pid_t pid = fork_with_socket(_metadata, &sock);
 
-	ASSERT_GE(pid, 0);
 	path_join(a, self->dir, "a");
 	path_join(b, self->dir, "b");
 	path_join(a2, self->dir2, "a");
@@ -381,7 +406,7 @@ TEST_F_TIMEOUT(rootless, idmapped_mount_maps_owners_and_creators, LFS_TIMEOUT)
 		pid_t idmap_owner;
 
 		become(_metadata, USER_ID);
-		enter_subid_userns(_metadata, self->sock[1]);
+		enter_subid_userns(_metadata, sock);
 		ASSERT_EQ(0, mount("none", self->dir, lfs_fstype(), 0, NULL));
 
 		/* The idmap's namespace: a child of U mapping 0..99 to U's 1000..1099. */
@@ -447,20 +472,20 @@ TEST_F_TIMEOUT(rootless, idmapped_mount_maps_owners_and_creators, LFS_TIMEOUT)
 		/* setattr through the idmapped mount: the new owner goes through the idmap. */
 		EXPECT_EQ(0, chown(b2, 1007, 1007)) TH_LOG("chown: %s", strerror(errno));
 		expect_owner(_metadata, b, 7, 7);
-		ASSERT_EQ(0, send_byte(self->sock[1], 'R'));
-		ASSERT_EQ('G', recv_byte(self->sock[1], LFS_TIMEOUT * 1000));
+		ASSERT_EQ(0, send_byte(sock, 'R'));
+		ASSERT_EQ('G', recv_byte(sock, STEP_MS));
 		close(fa);
 		close(fb);
 		EXPECT_FALSE(path_exists(a));
 		EXPECT_FALSE(path_exists(b2));
 		_exit(0);
 	}
-	set_subid_maps(_metadata, self->sock[0], pid);
-	ASSERT_EQ('R', recv_byte(self->sock[0], LFS_TIMEOUT * 1000));
+	set_subid_maps(_metadata, sock, pid);
+	ASSERT_EQ('R', recv_byte(sock, STEP_MS));
 	expect_owner(_metadata, via_child(host, pid, a), USER_ID, USER_ID);
 	expect_owner(_metadata, via_child(host, pid, a2), USER_ID + 1000, USER_ID + 1000);
 	expect_owner(_metadata, via_child(host, pid, b), USER_ID + 7, USER_ID + 7);
-	ASSERT_EQ(0, send_byte(self->sock[0], 'G'));
+	ASSERT_EQ(0, send_byte(sock, 'G'));
 	join_child(_metadata, pid);
 }
 
@@ -473,13 +498,17 @@ TEST_F_TIMEOUT(rootless, no_reach_beyond_own_instance, LFS_TIMEOUT)
 {
 	char theirs[LFS_PATH_MAX];
 	struct statfs before, after;
+	int sock;
 	pid_t pid;
 
 	ASSERT_EQ(0, lfs_mount(self->host_mnt, "size=1m"));
 	ASSERT_EQ(0, statfs(self->host_mnt, &before));
-	RUN_AS(USER_ID, USER_ID) {
+	pid = fork_tied();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
 		int fd;
 
+		become(_metadata, USER_ID);
 		EXPECT_EQ(-EPERM, lfs_remount(self->host_mnt, "size=2m"));
 		enter_own_userns(_metadata);
 		EXPECT_EQ(-EPERM, lfs_remount(self->host_mnt, "size=2m"));
@@ -493,22 +522,23 @@ TEST_F_TIMEOUT(rootless, no_reach_beyond_own_instance, LFS_TIMEOUT)
 			EXPECT_EQ(EPERM, errno);
 		}
 		EXPECT_EQ(-1, umount(self->host_mnt));
+		_exit(0);
 	}
+	join_child(_metadata, pid);
 	ASSERT_EQ(0, statfs(self->host_mnt, &after));
 	EXPECT_EQ(before.f_blocks, after.f_blocks) TH_LOG("the host's instance was changed");
 
 	/* The user's own instance, and another user looking for it. */
-	pid = fork_tied();
-	ASSERT_GE(pid, 0);
+	pid = fork_with_socket(_metadata, &sock);
 	if (pid == 0) {
 		become(_metadata, USER_ID);
 		enter_own_userns(_metadata);
 		ASSERT_EQ(0, mount("none", self->dir, lfs_fstype(), 0, NULL));
-		ASSERT_EQ(0, send_byte(self->sock[1], 'R'));
-		ASSERT_EQ('G', recv_byte(self->sock[1], LFS_TIMEOUT * 1000));
+		ASSERT_EQ(0, send_byte(sock, 'R'));
+		ASSERT_EQ('G', recv_byte(sock, STEP_MS));
 		_exit(0);
 	}
-	ASSERT_EQ('R', recv_byte(self->sock[0], LFS_TIMEOUT * 1000));
+	ASSERT_EQ('R', recv_byte(sock, STEP_MS));
 	via_child(theirs, pid, self->dir);
 	RUN_AS(OTHER_ID, OTHER_ID) {
 		int fd = open(theirs, O_RDONLY | O_DIRECTORY);
@@ -516,7 +546,7 @@ TEST_F_TIMEOUT(rootless, no_reach_beyond_own_instance, LFS_TIMEOUT)
 		EXPECT_EQ(-1, fd) TH_LOG("another user reached the instance through /proc");
 		EXPECT_EQ(EACCES, errno);
 	}
-	ASSERT_EQ(0, send_byte(self->sock[0], 'G'));
+	ASSERT_EQ(0, send_byte(sock, 'G'));
 	join_child(_metadata, pid);
 }
 

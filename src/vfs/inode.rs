@@ -144,7 +144,7 @@ impl<T: FileSystem> InodeOps<T> {
 
     const FILE: bindings::inode_operations = bindings::inode_operations {
         setattr: Some(setattr::<T>),
-        getattr: Some(bindings::simple_getattr),
+        getattr: Some(getattr),
         // SAFETY: All-zero is a valid `inode_operations` (every operation absent).
         ..unsafe { core::mem::zeroed() }
     };
@@ -477,6 +477,33 @@ unsafe extern "C" fn setattr<T: FileSystem>(
         }
         Ok(0)
     })
+}
+
+/// `inode_operations->getattr` of a regular file: `simple_getattr()` with the mount's idmap.
+///
+/// `simple_getattr()` fills in the owner with `nop_mnt_idmap`, so through an idmapped mount
+/// it would show the instance's ids instead of the mapped ones; shmem has its own getattr for
+/// the same reason.
+///
+/// # Safety
+///
+/// Called by the VFS with valid arguments; `path` names a positive dentry.
+unsafe extern "C" fn getattr(
+    idmap: *mut bindings::mnt_idmap,
+    path: *const bindings::path,
+    stat: *mut bindings::kstat,
+    request_mask: u32,
+    _query_flags: c_uint,
+) -> c_int {
+    // SAFETY: The arguments are valid (function safety requirement); the VFS holds a
+    // reference to the dentry and so to its inode.
+    unsafe {
+        let inode = (*(*path).dentry).d_inode;
+        bindings::generic_fillattr(idmap, request_mask, inode, stat);
+        // In 512-byte units, as `simple_getattr()` counts them.
+        (*stat).blocks = ((*(*inode).i_mapping).nrpages as u64) << (bindings::PAGE_SHIFT - 9);
+    }
+    0
 }
 
 /// `super_operations->evict_inode`: drops the page cache, then `T`'s state of the inode.
