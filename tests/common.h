@@ -524,6 +524,21 @@ struct lfs_counters {
 	long long bytes_in_use;
 };
 
+/* Writes TEXT to the existing file PATH (a /proc or /sys control file): 0 or -errno. */
+static inline int write_text(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	ret = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+	close(fd);
+	return ret;
+}
+
 /* The number in file DIR/NAME, or -1 when it is unreadable or not a number. */
 static inline long long read_number(const char *dir, const char *name)
 {

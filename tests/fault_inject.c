@@ -49,23 +49,11 @@ static const char *const fault_name[] = {
 	[FAIL_PAGE_ALLOC] = "fail_page_alloc",
 };
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
 static int fault_attr(enum fault f, const char *attr, const char *val)
 {
 	char path[LFS_PATH_MAX];
 
-	return write_str(path_join(path, fault_dir[f], attr), val);
+	return write_text(path_join(path, fault_dir[f], attr), val);
 }
 
 /* The "times" counter of kind F, or -1 when unreadable. */

@@ -27,19 +27,6 @@
 
 /* -------------------------------------------------------------- helpers */
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
-}
-
 /*
  * Drops to uid and gid ID with no supplementary groups: no capabilities left. The change of
  * ids makes the process non-dumpable, which would leave its /proc/PID files (uid_map,

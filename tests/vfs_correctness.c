@@ -503,15 +503,8 @@ TEST_F_TIMEOUT(vfs, fsfreeze_is_not_supported_and_close_removes, LFS_TIMEOUT)
 static int write_str(const char *dir, const char *name, const char *s)
 {
 	char p[LFS_PATH_MAX];
-	ssize_t n;
-	int fd = open(path_join(p, dir, name), O_WRONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
+	return write_text(path_join(p, dir, name), s);
 }
 
 /* What the child in the memory cgroup saw. */
