@@ -12,6 +12,7 @@
 #   make mutants           build each tests/mutants/*.patch and check the suite catches it
 #   make soak DURATION=S   the stress programs for S seconds (default 1800)
 #   make bench [QUICK=1]   benchmarks on the perf kernel; results in bench/results, docs
+#   make bench PROFILE=1   only the function profiles of the wake-up paths (bench/results)
 #   make clean
 #
 # KDIR=/path/to/linux builds against your own Rust-enabled kernel tree (built with the same
@@ -80,7 +81,7 @@ soak: modules tests
 
 # Benchmarks boot the perf kernel, built on first use (the module is rebuilt against it).
 bench: setup
-	@scripts/bench.sh $(if $(QUICK),--quick)
+	@scripts/bench.sh $(if $(QUICK),--quick) $(if $(PROFILE),--profile)
 
 fmt: kernel
 	@rustfmt --check --config-path $(KSRC)/.rustfmt.toml src/locustfs.rs src/locustfs_kunit.rs && \

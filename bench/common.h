@@ -106,6 +106,7 @@ struct common {
 	long cpu;    /* CPU to pin the program to, -1 for none */
 	bool smoke;  /* tiny sizes, one repetition, no warm-up: only proves the program works */
 	const char *locust, *tmpfs; /* a locustfs and a tmpfs directory to work in */
+	const char *only; /* run only this series (NULL: all), e.g. under the function profiler */
 };
 
 /* Initialiser of struct common: the defaults every program starts from. */
@@ -118,7 +119,14 @@ struct common {
 	{ "cpu", OPT_LONG, &(c).cpu, "pin to this CPU (-1: no pinning)" },                    \
 	{ "smoke", OPT_FLAG, &(c).smoke, "tiny sizes, one repetition (checks the program)" },  \
 	{ "locust", OPT_STR, &(c).locust, "a locustfs directory (default /mnt/locust)" },      \
-	{ "tmpfs", OPT_STR, &(c).tmpfs, "a tmpfs directory (default /mnt/tmp)" }
+	{ "tmpfs", OPT_STR, &(c).tmpfs, "a tmpfs directory (default /mnt/tmp)" },             \
+	{ "only", OPT_STR, &(c).only, "run only this series (default: all)" }
+
+/* Whether series NAME is to be run (--only). */
+static inline bool series_selected(const struct common *c, const char *name)
+{
+	return !c->only || !strcmp(c->only, name);
+}
 
 static inline long parse_long(const char *s, const char *what)
 {

@@ -180,6 +180,8 @@ int main(int argc, char **argv)
 			for (int i = 0; i < 2; i++) {
 				int m = (i + (int)rep) % 2;
 
+				if (!series_selected(&c, mech_names[m]))
+					continue;
 				emit_sample(&c, mech_names[m], n, rep, "ns", write_ns(&src[m], times),
 					    NULL);
 			}

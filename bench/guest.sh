@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs the benchmark programs inside the guest (busybox sh), started by scripts/bench.sh.
 #
-#   sh guest.sh smoke|quick|full
+#   sh guest.sh smoke|quick|full|profile
 #
 # Expects, in the current directory (the share scripts/bench.sh prepares): locustfs.ko, bin/
 # with the programs, and out/ for the results. Writes:
@@ -10,11 +10,14 @@
 #   out/NAME.jsonl       the program's stdout (JSON lines of raw samples)
 #   out/NAME.status      "exit=N seconds=S" for the program
 #   out/NAME.check       what was left behind afterwards ("ok", or what is wrong)
+#   out/profile-*.txt    quick, full and profile modes: the function profiler's per-function
+#                        hits and self times (trace_stat/function0) for one series each of
+#                        wakeup and fanout (profile mode runs only these)
 # Progress goes to stdout. Outside smoke mode, a kernel with debugging checkers (KASAN,
 # lockdep, kmemleak, UBSAN) is refused: its figures would say nothing about locustfs.
 # Exit status: 0 when every program ran and left a clean mount, 1 otherwise, 3 on refusal.
 
-mode=${1:?usage: guest.sh smoke|quick|full}
+mode=${1:?usage: guest.sh smoke|quick|full|profile}
 here=$(pwd)
 out=$here/out
 tmp=/tmp/bench-out
@@ -33,6 +36,7 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 args() {
 	case $mode-$1 in
 	smoke-*) echo --smoke ;;
+	profile-*) ;;
 	quick-wakeup) echo --reps 10 --iters 300 --split-iters 30 ;;
 	quick-lifecycle) echo --reps 8 --ops 1000 ;;
 	quick-fanout) echo --reps 5 --writes 51 --ns 1,100,1000,2500,5000,10000 ;;
@@ -52,7 +56,7 @@ args() {
 # Per-program limit; a program stuck in the kernel is left to the host's guest timeout.
 case $mode in
 smoke) limit=120 ;;
-quick) limit=300 ;;
+quick | profile) limit=300 ;;
 *) limit=3600 ;;
 esac
 
@@ -127,7 +131,9 @@ mkdir -p $bin
 cp "$here"/bin/* $bin/
 
 failed=0
-for prog in wakeup lifecycle fanout teardown memory throughput; do
+programs="wakeup lifecycle fanout teardown memory throughput"
+[ "$mode" = profile ] && programs=
+for prog in $programs; do
 	# shellcheck disable=SC2046 # word splitting of the argument list is intended
 	set -- $(args $prog)
 	say "== $prog $*"
@@ -154,6 +160,51 @@ for prog in wakeup lifecycle fanout teardown memory throughput; do
 	fi
 	rm -f $TMPFS/* 2>/dev/null
 done
+
+# --- the function profiler: where one series spends its time ------------------------------
+# Each series runs alone, pinned to CPU 0 (both processes of a same-CPU wakeup series too), with
+# ftrace's function profiler on: per function, its hits and its self time (graph-time off: a
+# function's time excludes the functions it calls; sleep-time off: time scheduled out is not
+# counted). The programs' own samples are discarded: the profiler slows every call.
+TRACING=/sys/kernel/tracing
+PROFILE_ROUND_TRIPS=2000
+PROFILE_WRITES=2000
+profile_series() { # NAME PROGRAM ARGS...
+	_name=$1 _prog=$2
+	shift 2
+	echo 0 >$TRACING/function_profile_enabled
+	echo 1 >$TRACING/function_profile_enabled # starts from zero counts
+	timeout -s KILL $limit "$bin/$_prog" --locust $LOCUST --tmpfs $TMPFS --reps 1 --warmup 0 \
+		"$@" >/dev/null 2>"$tmp/profile-$_name.log" </dev/null
+	_rc=$?
+	echo 0 >$TRACING/function_profile_enabled
+	cp $TRACING/trace_stat/function0 "$out/profile-$_name.txt"
+	if [ $_rc != 0 ]; then
+		say "profile $_name: exit $_rc ($(tail -1 "$tmp/profile-$_name.log"))"
+		failed=1
+	fi
+}
+if [ "$mode" != smoke ]; then
+	grep -q " $TRACING tracefs " /proc/mounts || mount -t tracefs nodev $TRACING
+	if [ -e $TRACING/function_profile_enabled ] && [ -e $TRACING/options/graph-time ]; then
+		echo 0 >$TRACING/options/graph-time
+		echo 0 >$TRACING/options/sleep-time
+		say "== function profiles ($PROFILE_ROUND_TRIPS round trips, $PROFILE_WRITES writes)"
+		echo "round_trips=$PROFILE_ROUND_TRIPS writes=$PROFILE_WRITES fanout_n=10" \
+			>"$out/profile.env"
+		for m in locust pipe eventfd; do
+			profile_series "wakeup-$m" wakeup --only "$m/epoll/same" \
+				--iters $PROFILE_ROUND_TRIPS --preroll 0
+		done
+		for m in locust pipe; do
+			profile_series "fanout-$m" fanout --only "$m" --ns 10 --writes $PROFILE_WRITES
+		done
+		say "function profiles done"
+	elif [ "$mode" = profile ]; then
+		say "this kernel has no function profiler (CONFIG_FUNCTION_PROFILER)" >&2
+		failed=1
+	fi
+fi
 
 umount $LOCUST || { say "umount $LOCUST failed" >&2; failed=1; }
 umount $TMPFS

@@ -27,6 +27,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ beside the sources
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import plots  # noqa: E402
+import profile  # noqa: E402  (bench/profile.py, not the standard library's profiler)
 
 PROGRAMS = ["wakeup", "lifecycle", "fanout", "teardown", "memory", "throughput"]
 
@@ -682,6 +683,9 @@ def write_results(args, runs, env):
     if problems:
         doc += ["## Problems in this run", ""] + [f"- {p}" for p in problems] + [""]
     doc += sections
+    profile_text = profile.section(args.raw)
+    if profile_text:
+        doc += [profile_text]
     os.makedirs(os.path.dirname(os.path.abspath(args.doc)), exist_ok=True)
     with open(args.doc, "w", encoding="utf-8") as f:
         f.write("\n".join(doc).rstrip() + "\n")

@@ -243,10 +243,13 @@ int main(int argc, char **argv)
 
 			for (int m = 0; m < 3; m++)
 				for (int wk = 0; wk < 2; wk++) {
-					double us = round_trip_us(m, wk, p, n);
+					double us;
 
 					snprintf(series, sizeof(series), "%s/%s/%s", mech_names[m],
 						 wait_names[wk], pin_names[p]);
+					if (!series_selected(&c, series))
+						continue;
+					us = round_trip_us(m, wk, p, n);
 					emit_sample(&c, series, -1, rep, "us", us, "\"iters\":%ld", n);
 				}
 		}

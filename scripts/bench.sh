@@ -3,12 +3,15 @@
 # `make bench`: runs the benchmark programs of bench/ in one boot of a guest kernel and writes
 # bench/results/*.json, bench/results/*.svg and docs/benchmarks.md.
 #
-#   scripts/bench.sh [--quick] [--smoke] [--kernel debug|perf]
+#   scripts/bench.sh [--quick] [--smoke] [--profile] [--kernel debug|perf]
 #
 #   (default)   full run on the perf kernel (~10 min under TCG, more on a busy host)
 #   --quick     a short real run (< 5 min once the perf kernel is built)
 #   --smoke     every program with tiny sizes and one repetition, checked for sane output;
 #               prints "N passed, N failed" and writes no results (default kernel: debug)
+#   --profile   only the function profiles (ftrace's function profiler, perf kernel): one
+#               wake-up round trip series per channel and the fan-out at N = 10, written to
+#               bench/results/profile.md (quick and full runs add them to docs/benchmarks.md)
 #   --kernel F  the guest kernel flavour (scripts/kernel.sh); figures only come from perf
 #
 # Steps: builds the perf (or debug) guest kernel if it is not cached, the static benchmark
@@ -25,9 +28,10 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) mode=quick; shift ;;
 	--smoke) mode=smoke; shift ;;
+	--profile) mode=profile; shift ;;
 	--kernel) flavour=${2:?--kernel needs debug or perf}; shift 2 ;;
-	-h | --help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) die "bench: unknown argument '$1' (usage: scripts/bench.sh [--quick] [--smoke] [--kernel F])" ;;
+	-h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "bench: unknown argument '$1' (usage: scripts/bench.sh [--quick] [--smoke] [--profile] [--kernel F])" ;;
 	esac
 done
 [ -n "$flavour" ] || { [ "$mode" = smoke ] && flavour=debug || flavour=perf; }
@@ -104,7 +108,7 @@ if [ "$accel" = tcg ]; then
 fi
 case $mode in
 smoke) timeout=300 ;;
-quick) timeout=900 ;;
+quick | profile) timeout=900 ;;
 *) timeout=5400 ;;
 esac
 log=$LOCUSTFS_LOGS/bench-$mode.log
@@ -130,6 +134,12 @@ report=(python3 "$bench/report.py" --raw "$share/out" --mode "$mode" --accel "$a
 	--host-cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
 	--host-load "$load_before $load_after"
 	--results "$bench/results" --doc "$LOCUSTFS_TOP/docs/benchmarks.md")
+if [ "$mode" = profile ]; then
+	[ "$guest_status" = 0 ] || die "bench: the profile run failed (see $log)"
+	python3 "$bench/profile.py" --raw "$share/out" --out "$bench/results/profile.md"
+	info "bench: function profiles in bench/results/profile.md ($(($(date +%s) - start)) s)"
+	exit
+fi
 if [ "$mode" = smoke ]; then
 	phase "bench: checking the smoke run's output"
 	"${report[@]}"
