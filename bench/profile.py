@@ -114,8 +114,10 @@ def section(raw):
              "FUNCTION_PROFILER` with the function graph tracer, compiled into the perf kernel "
              "and off during the measurements above; `graph-time` off, so a function's time is "
              "its own and not its callees'; `sleep-time` off). The profiler's cost inflates "
-             "every figure; compare channels and shares, not absolute times. Module functions "
-             "carry `[locustfs]`. Rust functions inlined into their callers do not appear.", ""]
+             "every figure, and under TCG the cost of tracing a call lands in its caller's self "
+             "time, so self time grows with the calls a function makes: compare channels, call "
+             "counts and shares, not absolute times. Module functions carry `[locustfs]`; Rust "
+             "functions inlined into their callers do not appear.", ""]
     trips = int(env.get("round_trips", "1"))
     writes = int(env.get("writes", "1"))
     if "wakeup-locust" in profs:
