@@ -87,9 +87,6 @@ pub(crate) struct MountOptions {
     names_uid: bool,
     /// A `gid=` parameter was given.
     names_gid: bool,
-    /// The most `size=` and `max_files=` may ask for: set for an instance of a user namespace
-    /// other than the initial one, whose mounter needs no privilege on the host.
-    ceiling: Option<Ceiling>,
 }
 
 impl MountOptions {
@@ -154,7 +151,6 @@ impl FileSystem for Locustfs {
             names_mode: false,
             names_uid: false,
             names_gid: false,
-            ceiling: (!ns.is_initial()).then(|| Ceiling::user_ns(vfs::total_ram_bytes())),
         })
     }
 
@@ -166,8 +162,11 @@ impl FileSystem for Locustfs {
     ) -> Result<(), ParamError> {
         let key = key.to_bytes();
         let value = value.map(CStr::to_bytes);
-        mo.opts
-            .set(key, value, &ctx.user_ns(), mo.ceiling.as_ref())?;
+        let ns = ctx.user_ns();
+        // A mounter outside the initial user namespace needs no privilege on the host: its
+        // `size=` and `max_files=` are bounded.
+        let ceiling = (!ns.is_initial()).then(|| Ceiling::user_ns(vfs::total_ram_bytes()));
+        mo.opts.set(key, value, &ns, ceiling.as_ref())?;
         match key {
             b"mode" => mo.names_mode = true,
             b"uid" => mo.names_uid = true,
