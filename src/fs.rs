@@ -20,6 +20,7 @@ use crate::{
     vfs::{
         self,
         file_pos,
+        Change,
         Dentry,
         FileSystem,
         Inode,
@@ -28,6 +29,7 @@ use crate::{
         MountContext,
         NameLock,
         ParamError,
+        Poller,
         StatFs,
         SuperBlock,
         SuperParams,
@@ -42,7 +44,6 @@ use kernel::{
     seq_file::SeqFile,
     seq_print,
     sync::{
-        poll::PollTable,
         Arc,
         ArcBorrow,
         SpinLock, //
@@ -68,11 +69,6 @@ impl Instance {
     /// Returns a copy of the current options.
     fn options(&self) -> Options {
         self.inner.lock().opts
-    }
-
-    /// Returns the largest size a file may reach.
-    fn file_size_limit(&self) -> i64 {
-        self.options().file_size_limit(vfs::MAX_LFS_FILESIZE)
     }
 }
 
@@ -275,8 +271,8 @@ impl FileSystem for Locustfs {
         Ok(())
     }
 
-    fn readiness_changed(node: &Node) {
-        node.readiness_changed();
+    fn readiness_changed(node: &Node, change: Change) {
+        node.readiness_changed(change);
     }
 
     fn name_removed(node: &Node) {
@@ -331,26 +327,37 @@ impl FileSystem for Locustfs {
     /// change wakes the queue after the state changed:
     ///
     /// ```text
-    /// poll                                    write / truncate / unlink
-    /// ----                                    -------------------------
-    /// register on queue
-    ///                                         change i_size / unlinked
-    ///                                         wake queue  -> poller is woken
-    /// read i_size, f_pos, unlinked
+    /// poll                                    write / truncate / unlink / remount
+    /// ----                                    -----------------------------------
+    /// register on queue (queue lock)
+    ///                                         change i_size / unlinked / s_maxbytes
+    ///                                         wake queue (queue lock) -> poller is woken
+    /// read i_size, f_pos, unlinked, s_maxbytes
     /// ```
     ///
-    /// If the change comes before the registration, the poller reads the new state; if after,
-    /// the wake-up finds it on the queue. Either way it sees the change.
+    /// If the change comes before the registration, the queue's lock orders it before the
+    /// poller's reads, which see the new state; if after, the wake-up finds the poller on the
+    /// queue. Either way it sees the change.
+    ///
+    /// The mask is read without a lock shared with other files or descriptions: the size
+    /// limit is the superblock's `s_maxbytes` (which equals the instance's file size limit),
+    /// `unlinked` is an atomic, and `i_size` and `f_pos` are racy snapshots, as in other
+    /// `->poll`s. Which wake-ups carry a key, and why writes do not, is explained at
+    /// [`crate::node`].
     fn poll(
         inode: &Inode<Self>,
         node: &Node,
-        file: &File,
         queue: ArcBorrow<'_, WaitQueue>,
-        table: &PollTable<'_>,
+        poller: &Poller<'_>,
     ) -> u32 {
-        queue.register(file, table);
-        let limit = inode.super_block().info().file_size_limit();
-        limits::poll_mask(file_pos(file), inode.size(), limit, node.is_unlinked())
+        queue.register(poller);
+        let limit = inode.super_block().max_bytes();
+        limits::poll_mask(
+            file_pos(poller.file()),
+            inode.size(),
+            limit,
+            node.is_unlinked(),
+        )
     }
 }
 

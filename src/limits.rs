@@ -64,6 +64,13 @@ impl Usage {
     }
 }
 
+/// The events a wake-up that made room carries: ready for every open file description.
+pub(crate) const ROOM: u32 = EPOLLOUT | EPOLLWRNORM;
+
+/// The event a wake-up after the name's removal carries: ready for every open file
+/// description.
+pub(crate) const HANG_UP: u32 = EPOLLHUP;
+
 /// Returns the poll mask of an open file at position `pos` in a file of `size` bytes that may
 /// grow to `max` bytes, `unlinked` once its name was removed by `unlink` or a rename over it.
 pub(crate) fn poll_mask(pos: i64, size: i64, max: i64, unlinked: bool) -> u32 {
@@ -72,10 +79,10 @@ pub(crate) fn poll_mask(pos: i64, size: i64, max: i64, unlinked: bool) -> u32 {
         mask |= EPOLLIN | EPOLLRDNORM;
     }
     if size < max {
-        mask |= EPOLLOUT | EPOLLWRNORM;
+        mask |= ROOM;
     }
     if unlinked {
-        mask |= EPOLLHUP;
+        mask |= HANG_UP;
     }
     mask
 }

@@ -8,18 +8,32 @@
 //! node owns one reference to its [`WaitQueue`]. Every open file description owns a further
 //! reference to the queue, taken in `->open` and dropped in `->release`, which `__fput()`
 //! calls only after `eventpoll_release()` has unlinked the file's epoll items from it. So no
-//! waiter can be linked to a queue when its last reference goes; `PollCondVarBox` still wakes
-//! with `POLLFREE` and frees after an RCU grace period, as a second line of defence.
+//! epoll item can be linked to a queue when its last reference goes; [`PollQueue`] still wakes
+//! with `POLLFREE` and frees after an RCU grace period, for io_uring and aio requests and as a
+//! second line of defence.
+//!
+//! # Wake-ups
+//!
+//! Which waiters a change wakes, and with which key (see [`WaitQueue::wake`]):
+//!
+//! | change                               | key                      | exclusive waiters woken |
+//! |--------------------------------------|--------------------------|-------------------------|
+//! | write, seek, truncate that grows     | none                     | all                     |
+//! | truncate that shrinks, limit raised  | `EPOLLOUT \| EPOLLWRNORM` | one that wants it       |
+//! | name removed (unlink, rename over)   | `EPOLLHUP`               | all                     |
 
 use crate::{
-    stats,
+    limits,
+    stats, //
     vfs::{
+        Change,
         FileSystem,
-        NameLock, //
+        NameLock,
+        PollQueue,
+        Poller, //
     },
 };
 use kernel::{
-    fs::File,
     new_spinlock,
     prelude::*,
     static_lock_class,
@@ -28,10 +42,6 @@ use kernel::{
             Atomic,
             Relaxed, //
         },
-        poll::{
-            PollCondVarBox,
-            PollTable, //
-        },
         Arc,
         SpinLock, //
     }, //
@@ -39,35 +49,47 @@ use kernel::{
 
 /// The wait queue of one locust file, reference-counted by its node and its open files.
 pub(crate) struct WaitQueue {
-    cv: PollCondVarBox,
+    queue: PollQueue,
 }
 
 impl WaitQueue {
     /// Creates a wait queue.
     fn new() -> Result<Arc<Self>> {
-        let cv = PollCondVarBox::new(c"locustfs_wait_queue", static_lock_class!())?;
+        let queue = PollQueue::new(c"locustfs_wait_queue", static_lock_class!())?;
         // Counted from here on: if the allocation below fails, dropping `Self` uncounts it.
         stats::LIVE_QUEUES.inc();
-        Ok(Arc::new(Self { cv }, GFP_KERNEL_ACCOUNT)?)
+        Ok(Arc::new(Self { queue }, GFP_KERNEL_ACCOUNT)?)
     }
 
-    /// Adds the poller of `table` (if any) to the queue.
-    pub(crate) fn register(&self, file: &File, table: &PollTable<'_>) {
-        table.register_wait(file, &self.cv);
+    /// Adds the caller of `->poll` (if it waits) to the queue.
+    pub(crate) fn register(&self, poller: &Poller<'_>) {
+        poller.wait_on(&self.queue);
     }
 
-    /// Wakes every waiter, `EPOLLEXCLUSIVE` ones included.
+    /// Wakes the waiters that `change` may have made ready.
     ///
-    /// Readiness is per open file description (`EPOLLIN` depends on each one's position), so
-    /// waking only the first exclusive waiter, as `wake_up_poll()` does, could hand the
-    /// wake-up to a description that has nothing to read while a readable one sleeps on. Waking
-    /// all of them keeps `EPOLLEXCLUSIVE`'s promise (one or more waiters wake) and loses none.
+    /// A wake-up's key is taken as the result by io_uring poll and aio `IOCB_CMD_POLL`,
+    /// without a new `->poll`, so a key may only name events that are ready for every open
+    /// file description:
     ///
-    /// The kernel crate's `PollCondVar` has no keyed wake-up, so the wake-up carries no event
-    /// mask: each woken poller re-reads the mask (`poll`, `select` and epoll all do) and
-    /// reports only events that are really there.
-    fn wake(&self) {
-        self.cv.notify_all();
+    /// - `EPOLLIN` is not: it depends on each description's position, and after a write the
+    ///   writer's own description (and any other at the end) has nothing to read. Data
+    ///   changes wake without a key, so every waiter polls again, and wake every exclusive
+    ///   waiter: waking only the first, as `wake_up_poll()` does, could hand the wake-up to a
+    ///   description with nothing to read while a readable one sleeps on.
+    /// - `EPOLLOUT` is: it depends only on the size and the limit. Room wakes carry the key,
+    ///   so epoll skips waiters that do not want it, and wake only the first `EPOLLEXCLUSIVE`
+    ///   waiter that does: it is as ready as any other.
+    fn wake(&self, change: Change) {
+        match change {
+            Change::Data => self.queue.wake_all(),
+            Change::Room => self.queue.wake_one_for(limits::ROOM),
+        }
+    }
+
+    /// Wakes every waiter with `EPOLLHUP`, ready for every description once the name is gone.
+    fn hang_up(&self) {
+        self.queue.wake_all_for(limits::HANG_UP);
     }
 }
 
@@ -81,8 +103,6 @@ impl Drop for WaitQueue {
 struct NodeState {
     /// Open file descriptions of the file (`->open` minus `->release`).
     opens: usize,
-    /// The name is gone: unlinked, renamed over, or removed by the last close.
-    unlinked: bool,
 }
 
 /// The state of one locust file, owned by its inode.
@@ -90,6 +110,10 @@ struct NodeState {
 pub(crate) struct Node {
     #[pin]
     state: SpinLock<NodeState>,
+    /// The name is gone: unlinked, renamed over, or removed by the last close. Written only
+    /// with `state` locked (decisions about the last close read it there); `->poll` reads it
+    /// without a lock.
+    unlinked: Atomic<bool>,
     queue: Arc<WaitQueue>,
     /// Bytes charged to the instance; written only with the inode locked.
     charged: Atomic<u64>,
@@ -101,10 +125,8 @@ impl Node {
         let queue = WaitQueue::new()?;
         let node = Arc::pin_init(
             try_pin_init!(Self {
-                state <- new_spinlock!(NodeState {
-                    opens: 0,
-                    unlinked: false,
-                }),
+                state <- new_spinlock!(NodeState { opens: 0 }),
+                unlinked: Atomic::new(false),
                 queue,
                 charged: Atomic::new(0),
             }),
@@ -126,7 +148,7 @@ impl Node {
     /// one that replaced it.
     pub(crate) fn open(&self, create: bool) -> Result<Arc<WaitQueue>> {
         let mut state = self.state.lock();
-        if state.opens == 0 && state.unlinked {
+        if state.opens == 0 && self.unlinked.load(Relaxed) {
             drop(state);
             stats::OPENS_AFTER_LAST_CLOSE.inc();
             return Err(if create { EOPENSTALE } else { ENOENT });
@@ -138,19 +160,19 @@ impl Node {
     /// Returns whether the file is gone for good: no opener and no name.
     pub(crate) fn is_gone(&self) -> bool {
         let state = self.state.lock();
-        state.opens == 0 && state.unlinked
+        state.opens == 0 && self.unlinked.load(Relaxed)
     }
 
     /// Decides the fate of a file whose creating open failed before `->open`, with its name
     /// locked: if nobody opened it meanwhile, unhashes the name and returns `true` (the caller
     /// removes it), as [`Node::close_last`] does for a last close.
     pub(crate) fn abandon_unopened<T: FileSystem>(&self, name: &NameLock<'_, T>) -> bool {
-        let mut state = self.state.lock();
-        if state.opens != 0 || state.unlinked {
+        let state = self.state.lock();
+        if state.opens != 0 || self.unlinked.load(Relaxed) {
             return false;
         }
         name.unhash();
-        state.unlinked = true;
+        self.unlinked.store(true, Relaxed);
         true
     }
 
@@ -160,7 +182,7 @@ impl Node {
     /// [`Node::close_last`] instead.
     pub(crate) fn close_unless_last(&self) -> bool {
         let mut state = self.state.lock();
-        if state.opens > 1 || state.unlinked {
+        if state.opens > 1 || self.unlinked.load(Relaxed) {
             state.opens -= 1;
             return true;
         }
@@ -181,9 +203,9 @@ impl Node {
             stats::JOINS_WHILE_CLOSING.inc();
         }
         match name {
-            Some(name) if state.opens == 0 && !state.unlinked => {
+            Some(name) if state.opens == 0 && !self.unlinked.load(Relaxed) => {
                 name.unhash();
-                state.unlinked = true;
+                self.unlinked.store(true, Relaxed);
                 true
             }
             _ => false,
@@ -192,19 +214,26 @@ impl Node {
 
     /// Marks the name removed (by `unlink` or a rename over it) and wakes pollers: `EPOLLHUP`.
     pub(crate) fn name_removed(&self) {
-        self.state.lock().unlinked = true;
-        self.queue.wake();
+        let state = self.state.lock();
+        self.unlinked.store(true, Relaxed);
+        drop(state);
+        self.queue.hang_up();
     }
 
-    /// Returns whether the name was removed.
+    /// Returns whether the name was removed, without a lock (for `->poll`).
+    ///
+    /// A store while the file is open (`name_removed`) is followed by a wake-up, which takes
+    /// the queue's lock that `->poll` took to register before it read this: a poller that
+    /// read `false` is woken after the store. The other stores happen with no open file
+    /// description left, when nobody can poll.
     pub(crate) fn is_unlinked(&self) -> bool {
-        self.state.lock().unlinked
+        self.unlinked.load(Relaxed)
     }
 
-    /// Wakes pollers after the contents, the size, a position or a limit changed: `EPOLLIN`
-    /// or `EPOLLOUT` may have changed. Does not sleep.
-    pub(crate) fn readiness_changed(&self) {
-        self.queue.wake();
+    /// Wakes pollers after the contents, the size, a position or a limit changed (`change`
+    /// says which readiness may have risen). Does not sleep.
+    pub(crate) fn readiness_changed(&self, change: Change) {
+        self.queue.wake(change);
     }
 
     /// Returns the bytes charged to the instance for this file.

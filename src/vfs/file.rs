@@ -14,6 +14,8 @@ use super::{
     bindings,
     dentry::Dentry,
     inode::Inode,
+    poll::Poller,
+    Change,
     FileSystem, //
 };
 use core::{
@@ -24,12 +26,9 @@ use kernel::{
     error::from_result,
     fs::File,
     prelude::*,
-    sync::{
-        atomic::{
-            atomic_load,
-            Relaxed, //
-        },
-        poll::PollTable, //
+    sync::atomic::{
+        atomic_load,
+        Relaxed, //
     },
     types::ForeignOwnable, //
 };
@@ -152,16 +151,9 @@ unsafe extern "C" fn poll<T: FileSystem>(
     // SAFETY: `private_data` holds what `open` stored until `release`, which cannot run
     // during `poll`.
     let open_file = unsafe { T::OpenFile::borrow((*file).private_data) };
-    // SAFETY: `table` is null or valid for the duration of this call.
-    let table = unsafe { PollTable::from_raw(table) };
-    // SAFETY: `file` is valid for the duration of this call.
-    T::poll(
-        inode,
-        &node,
-        unsafe { File::from_raw_file(file) },
-        open_file,
-        &table,
-    )
+    // SAFETY: `file` is valid, and `table` null or valid, for the duration of this call.
+    let poller = unsafe { Poller::new(File::from_raw_file(file), table) };
+    T::poll(inode, &node, open_file, &poller)
 }
 
 /// `file_operations->llseek`: `generic_file_llseek`, then a wake-up if the position moved.
@@ -184,7 +176,7 @@ unsafe extern "C" fn llseek<T: FileSystem>(
     if ret >= 0 && ret != before {
         // SAFETY: `file` is a file of `T`, alive for this call.
         if let Some(node) = unsafe { file_inode::<T>(file) }.node() {
-            T::readiness_changed(&node);
+            T::readiness_changed(&node, Change::Data);
         }
     }
     ret
@@ -214,7 +206,7 @@ unsafe extern "C" fn write_iter<T: FileSystem>(
     if ret <= 0 {
         return ret;
     }
-    T::readiness_changed(&node);
+    T::readiness_changed(&node, Change::Data);
     // SAFETY: `iocb` is valid; `ret` bytes were written.
     unsafe { bindings::generic_write_sync(iocb, ret) }
 }

@@ -25,6 +25,7 @@ use super::{
         Kuid, //
     },
     super_block::SuperBlock,
+    Change,
     FileSystem, //
 };
 use core::{
@@ -457,7 +458,8 @@ unsafe extern "C" fn setattr<T: FileSystem>(
         to_result(unsafe { bindings::setattr_prepare(idmap, dentry, attr) })?;
         // SAFETY: `attr` is valid.
         let (valid, new_size) = unsafe { ((*attr).ia_valid, (*attr).ia_size) };
-        let resize = valid & bindings::ATTR_SIZE != 0 && new_size != inode.size();
+        let old_size = inode.size();
+        let resize = valid & bindings::ATTR_SIZE != 0 && new_size != old_size;
         if resize {
             T::charge_size(sb, &node, new_size)?;
         }
@@ -473,7 +475,14 @@ unsafe extern "C" fn setattr<T: FileSystem>(
         if resize {
             // Settling to the size the file now has only ever releases a charge.
             let _ = T::charge_size(sb, &node, inode.size());
-            T::readiness_changed(&node);
+            // Shrinking can only make room: it wakes writers alone (`Change::Room`), growing
+            // adds zeroes that open files may read.
+            let change = if new_size < old_size {
+                Change::Room
+            } else {
+                Change::Data
+            };
+            T::readiness_changed(&node, change);
         }
         Ok(0)
     })

@@ -25,6 +25,7 @@ mod dentry_ops;
 mod file;
 mod ids;
 mod inode;
+mod poll;
 mod registration;
 mod super_block;
 
@@ -32,10 +33,7 @@ use kernel::{
     fs::File,
     prelude::*,
     seq_file::SeqFile,
-    sync::{
-        poll::PollTable,
-        Arc, //
-    },
+    sync::Arc,
     types::ForeignOwnable, //
 };
 
@@ -54,6 +52,10 @@ pub(crate) use ids::{
     UserNs, //
 };
 pub(crate) use inode::Inode;
+pub(crate) use poll::{
+    PollQueue,
+    Poller, //
+};
 pub(crate) use registration::{
     FsType,
     Registration, //
@@ -106,9 +108,22 @@ pub(crate) struct SuperParams {
     pub(crate) root_uid: Option<Kuid>,
     /// Root directory group, if set.
     pub(crate) root_gid: Option<Kgid>,
-    /// Whether every regular file's readiness may have risen (a limit was raised): once the
-    /// parameters are applied, [`FileSystem::readiness_changed`] is called for each.
+    /// Whether every regular file may have room to grow that it had not (the size limit was
+    /// raised): once the parameters are applied, [`FileSystem::readiness_changed`] is called
+    /// for each with [`Change::Room`].
     pub(crate) wake_files: bool,
+}
+
+/// What changed about a regular file, as the glue layer reports it to
+/// [`FileSystem::readiness_changed`]: which readiness may have risen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// Data that some open file description has not read may have appeared: a write, a
+    /// truncate that grew the file, or a seek that moved one description's position.
+    Data,
+    /// Only room to write may have appeared, the same for every description: a truncate that
+    /// shrank the file, or a raised size limit.
+    Room,
 }
 
 /// A RAM filesystem whose regular files carry a [`FileSystem::Node`] and whose open files
@@ -189,8 +204,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
 
     /// Called after something a regular file's readiness depends on changed: its contents or
     /// size (write, truncate), an open file's position (a seek that moved it), or a limit (a
-    /// remount, see [`SuperParams::wake_files`]). Called in atomic context: must not sleep.
-    fn readiness_changed(node: &Self::Node);
+    /// remount, see [`SuperParams::wake_files`]); `change` says which. Called in atomic
+    /// context: must not sleep.
+    fn readiness_changed(node: &Self::Node, change: Change);
 
     /// Called after a regular file's name was removed by `unlink` or by a rename over it.
     fn name_removed(node: &Self::Node);
@@ -213,12 +229,11 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// `->release` of a regular file: called by `__fput()` after `eventpoll_release()`.
     fn release(node: &Self::Node, dentry: &Dentry<Self>, file: &File, open_file: Self::OpenFile);
 
-    /// `->poll` of a regular file: returns the ready mask.
+    /// `->poll` of a regular file (`poller.file()`): returns the ready mask.
     fn poll(
         inode: &Inode<Self>,
         node: &Self::Node,
-        file: &File,
         open_file: <Self::OpenFile as ForeignOwnable>::Borrowed<'_>,
-        table: &PollTable<'_>,
+        poller: &Poller<'_>,
     ) -> u32;
 }

@@ -13,6 +13,7 @@ use super::{
         self,
         Inode, //
     },
+    Change,
     FileSystem,
     SuperParams, //
 };
@@ -29,6 +30,11 @@ use kernel::{
     page::PAGE_SIZE,
     prelude::*,
     seq_file::SeqFile,
+    sync::atomic::{
+        atomic_load,
+        atomic_store,
+        Relaxed, //
+    },
     types::{
         ForeignOwnable,
         Opaque, //
@@ -68,6 +74,16 @@ impl<T: FileSystem> SuperBlock<T> {
         unsafe { UserNs::from_raw((*self.as_ptr()).s_user_ns) }
     }
 
+    /// Returns the largest size a file may reach (`s_maxbytes`), read without a lock.
+    ///
+    /// A remount that raises it wakes every file's pollers afterwards (see
+    /// [`SuperParams::wake_files`]), so a poller that read the old value polls again.
+    pub(crate) fn max_bytes(&self) -> i64 {
+        // SAFETY: The superblock is live; `s_maxbytes` is an aligned `loff_t`, stored with
+        // `atomic_store` by `apply()` (a `READ_ONCE()`-style load pairs with it).
+        unsafe { atomic_load(&raw mut (*self.as_ptr()).s_maxbytes, Relaxed) }
+    }
+
     /// Returns the filesystem's state of this superblock.
     pub(crate) fn info(&self) -> &T::SbInfo {
         // SAFETY: `s_fs_info` holds a `KBox<T::SbInfo>` for as long as `self` lives (type
@@ -80,13 +96,14 @@ impl<T: FileSystem> SuperBlock<T> {
     pub(super) fn apply(&self, params: &SuperParams) {
         let sb = self.as_ptr();
         // SAFETY: The caller is `fill_super` or `reconfigure`, which the VFS serialises with
-        // `s_umount` held for writing; `s_maxbytes` is only read by I/O paths as a limit.
-        unsafe { (*sb).s_maxbytes = params.max_bytes };
+        // `s_umount` held for writing; `s_maxbytes` is only read as a limit, by I/O paths and
+        // by `max_bytes()` without a lock, hence the `WRITE_ONCE()`-style store.
+        unsafe { atomic_store(&raw mut (*sb).s_maxbytes, params.max_bytes, Relaxed) };
         // SAFETY: A set-up superblock has a root dentry with a directory inode of `T`.
         let root = unsafe { Inode::<T>::from_raw((*(*sb).s_root).d_inode) };
         root.set_owner_and_mode(params.root_uid, params.root_gid, params.root_mode);
         if params.wake_files {
-            self.for_each_node(T::readiness_changed);
+            self.for_each_node(|node| T::readiness_changed(node, Change::Room));
         }
     }
 
