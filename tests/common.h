@@ -1064,6 +1064,24 @@ static inline void uring_queue_poll(struct uring *r, int fd, uint32_t events, ui
 	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * Queues (without submitting) an IORING_OP_POLL_REMOVE of the pending poll whose user_data is
+ * TARGET: the poll then completes with -ECANCELED, the removal itself with 0 (or -ENOENT).
+ */
+static inline void uring_queue_poll_remove(struct uring *r, uint64_t target, uint64_t data)
+{
+	unsigned tail = *r->sq_tail, idx = tail & *r->sq_mask;
+	struct io_uring_sqe *sqe = &r->sqes[idx];
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_POLL_REMOVE;
+	sqe->fd = -1;
+	sqe->addr = target;
+	sqe->user_data = data;
+	r->sq_array[idx] = idx;
+	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+}
+
 /* Takes the oldest completion into CQE; 0, or -EAGAIN when there is none. */
 static inline int uring_pop(struct uring *r, struct io_uring_cqe *cqe)
 {
@@ -1101,6 +1119,14 @@ static inline int uring_submit_wait(struct uring *r, unsigned to_submit, int tim
 	if (ret < 0 && errno != ETIME && errno != EINTR)
 		return -errno;
 	return uring_pop(r, cqe) ? -ETIME : 0;
+}
+
+/* Submits TO_SUBMIT queued entries without waiting; how many were taken, or -errno. */
+static inline int uring_submit(struct uring *r, unsigned to_submit)
+{
+	long ret = syscall(__NR_io_uring_enter, r->fd, to_submit, 0, 0, NULL, (size_t)0);
+
+	return ret < 0 ? -errno : (int)ret;
 }
 
 /* Whether io_uring can be used here (it may be compiled out or disabled by sysctl). */
@@ -1229,6 +1255,19 @@ static inline int watch_init(struct watch *w, enum wait_mech m, int fd, uint32_t
 	if (ret)
 		watch_fini(w);
 	return ret;
+}
+
+/* A new epoll instance watching FD for EVENTS (data.fd = FD), or -1. */
+static inline int epoll_with(int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		close(ep);
+		return -1;
+	}
+	return ep;
 }
 
 /* epoll_wait() on EPFD for one event of any descriptor, retried on EINTR. */

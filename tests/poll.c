@@ -301,18 +301,6 @@ TEST_F_TIMEOUT(wake, one_write_wakes_every_description, LFS_TIMEOUT)
 
 LFS_FIXTURE(fs, NULL);
 
-static int epoll_with(int fd, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.fd = fd };
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-
-	if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
-		close(ep);
-		return -1;
-	}
-	return ep;
-}
-
 static int ready_count(int ep)
 {
 	struct epoll_event ev[4];

@@ -37,7 +37,7 @@ BIN=$REPO/tests/build
 KSFT_DIR=$REPO/tests/build/kselftest
 KSFT_COLLECTION=filesystems/locustfs
 KMEMLEAK_FILE=/sys/kernel/debug/kmemleak
-ALL_PROGRAMS="kunit.sh mount_opts names lifecycle data limits poll perms userns stress_seed
+ALL_PROGRAMS="kunit.sh mount_opts names lifecycle data limits poll poll_keyed perms userns stress_seed
 stress_close_race stress_exclusive stress_mount stress-ng.sh fault_inject vfs_correctness wake_order
 close_preempt module.sh"
 # The report headers, one list shared with the host's scripts/scan-log.sh.
