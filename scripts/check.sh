@@ -100,7 +100,8 @@ stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 
 	'sh tests/run-suite.sh'
 # The seed bug, and the mutants that cost under a minute each (make mutants runs them all).
 stage mutants "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush wake-before-change \
-	rename-victim-named d-delete-no-notify uid-init-ns unhash-outside-lock
+	rename-victim-named d-delete-no-notify uid-init-ns unhash-outside-lock write-key-epollin \
+	room-keyless data-wakes-one-exclusive
 stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --kernel debug
 
 echo
