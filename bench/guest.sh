@@ -7,7 +7,8 @@
 # Expects, in the current directory (the share scripts/bench.sh prepares): locustfs.ko, bin/
 # with the programs, and out/ for the results. Writes:
 #   out/guest.env        facts about the guest kernel (version, CPUs, memory, debug checkers)
-#   out/NAME.jsonl       the program's stdout (JSON lines of raw samples)
+#   out/NAME.jsonl       the program's stdout (JSON lines of raw samples); NAME is a program,
+#                        or "room" (fanout --case room)
 #   out/NAME.status      "exit=N seconds=S" for the program
 #   out/NAME.check       what was left behind afterwards ("ok", or what is wrong)
 #   out/profile-*.txt    quick, full and profile modes: the function profiler's per-function
@@ -22,6 +23,11 @@ here=$(pwd)
 out=$here/out
 tmp=/tmp/bench-out
 LOCUST=/mnt/locust
+# The same file system mounted -o noatime (wakeup's locust-noatime series), and an instance
+# whose files hold one page at most (fanout --case room: a full file is one of 4096 bytes).
+LOCUST_NOATIME=/mnt/locust-noatime
+LOCUST_ROOM=/mnt/locust-room
+ROOM_SIZE=4096
 TMPFS=/mnt/tmp
 COUNTERS=/sys/kernel/debug/locustfs
 mkdir -p "$out" "$tmp"
@@ -29,7 +35,22 @@ mkdir -p "$out" "$tmp"
 say() { echo "guest: $*"; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
-# Arguments of each program per mode. Smoke: tiny sizes, one repetition (< 10 s in all on the
+# Each benchmark's program and the arguments it always gets: "room" is fanout's EPOLLOUT case,
+# in the mount whose files are full at one page.
+program() {
+	case $1 in
+	room) echo fanout ;;
+	*) echo "$1" ;;
+	esac
+}
+base_args() {
+	case $1 in
+	wakeup) echo --locust-noatime $LOCUST_NOATIME ;;
+	room) echo --case room --locust $LOCUST_ROOM --room-size $ROOM_SIZE ;;
+	esac
+}
+
+# Arguments of each benchmark per mode. Smoke: tiny sizes, one repetition (< 10 s in all on the
 # debug kernel). Quick: a short real run. Full: the sizes the report is meant for. Samples are
 # kept short and repetitions many: other work on the host stalls the guest's vCPUs now and
 # then, and a median over many short interleaved samples shrugs that off.
@@ -39,13 +60,15 @@ args() {
 	profile-*) ;;
 	quick-wakeup) echo --reps 10 --iters 300 --split-iters 30 ;;
 	quick-lifecycle) echo --reps 8 --ops 1000 ;;
-	quick-fanout) echo --reps 5 --writes 51 --ns 1,100,1000,2500,5000,10000 ;;
+	quick-fanout) echo --reps 5 --writes 51 --ns 1,2,3,5,10,100,1000,2500,5000,10000 ;;
+	quick-room) echo --reps 5 --ops 51 --ns 1,2,5,10,100,250,500,1000 ;;
 	quick-teardown) echo --reps 5 --ns 10,100,1000,10000 ;;
 	quick-memory) echo --reps 3 --files 5000 ;;
 	quick-throughput) echo --reps 5 --mib 64 ;;
 	full-wakeup) echo --reps 40 --iters 400 --split-iters 40 ;;
 	full-lifecycle) echo --reps 25 --ops 1500 ;;
 	full-fanout) echo --reps 11 --writes 101 ;;
+	full-room) echo --reps 11 --ops 101 ;;
 	full-teardown) echo --reps 7 ;;
 	full-memory) echo --reps 9 --files 20000 ;;
 	full-throughput) echo --reps 15 --mib 256 ;;
@@ -99,8 +122,14 @@ fi
 
 # --- locustfs and tmpfs -------------------------------------------------------------------
 insmod "$here/locustfs.ko" || { say "insmod locustfs.ko failed" >&2; exit 1; }
-mkdir -p $LOCUST $TMPFS
+mkdir -p $LOCUST $LOCUST_NOATIME $LOCUST_ROOM $TMPFS
 mount -t locustfs -o size=768m none $LOCUST || { say "mounting locustfs failed" >&2; exit 1; }
+mount -t locustfs -o size=768m,noatime none $LOCUST_NOATIME ||
+	{ say "mounting locustfs -o noatime failed" >&2; exit 1; }
+grep " $LOCUST_NOATIME locustfs [^ ]*noatime" /proc/mounts >/dev/null ||
+	{ say "$LOCUST_NOATIME is not noatime: $(grep " $LOCUST_NOATIME " /proc/mounts)" >&2; exit 1; }
+mount -t locustfs -o size=64m,max_file_size=$ROOM_SIZE none $LOCUST_ROOM ||
+	{ say "mounting locustfs -o max_file_size=$ROOM_SIZE failed" >&2; exit 1; }
 mount -t tmpfs -o size=768m none $TMPFS || { say "mounting tmpfs failed" >&2; exit 1; }
 
 # leftovers: prints what the programs left in the locustfs mount or its counters (nothing if
@@ -109,8 +138,10 @@ leftovers() {
 	_i=0
 	while :; do
 		_bad=
-		_n=$(find $LOCUST -mindepth 1 -maxdepth 1 | wc -l)
-		[ "$_n" = 0 ] || _bad="$_n entries left in $LOCUST;"
+		for _m in $LOCUST $LOCUST_NOATIME $LOCUST_ROOM; do
+			_n=$(find $_m -mindepth 1 -maxdepth 1 | wc -l)
+			[ "$_n" = 0 ] || _bad="$_bad $_n entries left in $_m;"
+		done
 		for _c in live_files live_queues bytes_in_use; do
 			_v=$(cat $COUNTERS/$_c 2>/dev/null)
 			[ "$_v" = 0 ] || _bad="$_bad $_c=$_v;"
@@ -131,17 +162,18 @@ mkdir -p $bin
 cp "$here"/bin/* $bin/
 
 failed=0
-programs="wakeup lifecycle fanout teardown memory throughput"
+programs="wakeup lifecycle fanout room teardown memory throughput"
 [ "$mode" = profile ] && programs=
 for prog in $programs; do
 	# shellcheck disable=SC2046 # word splitting of the argument list is intended
-	set -- $(args $prog)
-	say "== $prog $*"
+	set -- $(base_args $prog) $(args $prog)
+	exe=$(program $prog)
+	say "== $prog: $exe $*"
 	t0=$(uptime_s)
 	# Samples (stdout) to a file in the guest's RAM, copied to the share afterwards; progress
 	# and errors (stderr) shown as they come and kept in NAME.log.
 	{
-		timeout -s KILL $limit "$bin/$prog" --locust $LOCUST --tmpfs $TMPFS "$@" \
+		timeout -s KILL $limit "$bin/$exe" --locust $LOCUST --tmpfs $TMPFS "$@" \
 			2>&1 >"$tmp/$prog.jsonl" </dev/null
 		echo $? >"$tmp/$prog.rc"
 	} | tee "$out/$prog.log"
@@ -206,7 +238,9 @@ if [ "$mode" != smoke ]; then
 	fi
 fi
 
-umount $LOCUST || { say "umount $LOCUST failed" >&2; failed=1; }
+for m in $LOCUST $LOCUST_NOATIME $LOCUST_ROOM; do
+	umount $m || { say "umount $m failed" >&2; failed=1; }
+done
 umount $TMPFS
 rmmod locustfs || { say "rmmod locustfs failed" >&2; failed=1; }
 exit $failed

@@ -106,15 +106,18 @@ def title_and_legend(ax, title, columns):
               frameon=False, borderaxespad=0.2)
 
 
-def line_panel(ax, title, xlabel, ylabel, lines, log=False):
+def line_panel(ax, title, xlabel, ylabel, lines, log=False, markers="o"):
     """One line per series through the medians, min-max error bars, optional dashed fits.
-    LINES: [(name, [(x, median, min, max)], (a, b) for y = a + b*x, or None)]."""
+    LINES: [(name, [(x, median, min, max)], (a, b) for y = a + b*x, or None)]. MARKERS: one
+    marker per line, in turn (distinct markers keep lines that coincide visible)."""
     for si, (name, pts, fit) in enumerate(lines):
         colour = f"C{si}"
+        marker = markers[si % len(markers)]
         xs = [p[0] for p in pts]
         meds = [p[1] for p in pts]
         errs = [[max(p[1] - p[2], 0.0) for p in pts], [max(p[3] - p[1], 0.0) for p in pts]]
-        ax.errorbar(xs, meds, yerr=errs, color=colour, marker="o", markersize=4, linewidth=2,
+        ax.errorbar(xs, meds, yerr=errs, color=colour, marker=marker,
+                    markersize=4 if marker == "o" else 6, linewidth=2,
                     capsize=2, elinewidth=1, label=name)
         if fit and xs:
             a, b = fit
@@ -141,8 +144,12 @@ def line_panel(ax, title, xlabel, ylabel, lines, log=False):
 
 
 def draw_wakeup(result, axes):
-    channels = ["locust", "pipe", "eventfd"]
     for ax, pin in zip(axes, wakeup_pins(result)):
+        channels = ["locust", "pipe", "eventfd"]
+        # The noatime mount is measured with epoll on one CPU only: its bar is in that group,
+        # last, so that the other channels keep their colours in both panels.
+        if pin == "same" and "locust-noatime/epoll/same" in result["series"]:
+            channels.append("locust-noatime")
         bar_panel(ax, "Round trip, " + ("both on CPU 0" if pin == "same" else "CPU 0 ↔ CPU 1"),
                   "µs per round trip (median, min–max)", channels,
                   [(w, [point(result, f"{m}/{w}/{pin}") for m in channels])
@@ -204,6 +211,28 @@ def draw_fanout(result, axes):
                [(m, points(result, m), fit(m)) for m in ("locust", "pipe")])
 
 
+ROOM_SERIES = ["locust-room", "pipe-room", "locust-room-excl", "pipe-room-excl"]
+
+
+def draw_room(result, axes):
+    summary = result.get("summary", {})
+    fits = summary.get("fit", {})
+
+    def fit(m):
+        f = fits.get(m)
+        return (f["a_ns"], f["b_ns_per_watcher"]) if f else None
+
+    line_panel(axes[0], "Making room for N EPOLLOUT watchers", "epoll instances watching (N)",
+               "ns per room-making operation (median, min–max)",
+               [(m, points(result, m), fit(m)) for m in ROOM_SERIES], markers="osD^")
+    queued = summary.get("queued", {})
+    line_panel(axes[1], "Instances queued per operation", "epoll instances watching (N, log)",
+               "instances queued (median, min–max; log)",
+               [(m, sorted((float(n), v["median"], v["min"], v["max"])
+                           for n, v in queued.get(m, {}).items()), None)
+                for m in ROOM_SERIES], log=True, markers="osD^")
+
+
 def draw_teardown(result, axes):
     line_panel(axes[0], "Exit teardown of N open files", "files N (log)", "ms until gone (log)",
                [(m, points(result, m), None) for m in ("locust", "tmpfs")], log=True)
@@ -216,6 +245,7 @@ CHARTS = {
     "memory": (draw_memory, lambda r: 1),
     "throughput": (draw_throughput, lambda r: 1),
     "fanout": (draw_fanout, lambda r: 1),
+    "room": (draw_room, lambda r: 2),
     "teardown": (draw_teardown, lambda r: 1),
 }
 

@@ -6,6 +6,8 @@
  * Channels, one per direction, like a pipe pair:
  *   locust   a locustfs file; the sender has its own fd (a write appends), the receiver its own
  *            (its file position trails the size until it reads the new byte: EPOLLIN);
+ *   locust-noatime  the same in a locustfs mount with -o noatime (--locust-noatime; epoll,
+ *            one CPU only): what relatime's atime check and update on every read cost;
  *   pipe     a pipe;
  *   eventfd  an eventfd (write adds 1, read takes the count).
  *
@@ -14,7 +16,7 @@
  * is the figure to compare; "split" is reported beside it.
  *
  * Sample: mean round-trip time over --iters round trips (after --preroll untimed ones), in µs.
- * Series: MECH/WAIT/PIN, e.g. "locust/epoll/same".
+ * Series: MECH/WAIT/PIN, e.g. "locust/epoll/same", "locust-noatime/epoll/same".
  */
 #include "common.h"
 
@@ -23,8 +25,8 @@
 #include <sys/eventfd.h>
 
 
-enum mech { LOCUST, PIPE, EVENTFD };
-static const char *const mech_names[] = { "locust", "pipe", "eventfd" };
+enum mech { LOCUST, PIPE, EVENTFD, LOCUST_NOATIME, NR_MECH };
+static const char *const mech_names[] = { "locust", "pipe", "eventfd", "locust-noatime" };
 enum wait_kind { WAIT_EPOLL, WAIT_POLL };
 static const char *const wait_names[] = { "epoll", "poll" };
 enum pin { PIN_SAME, PIN_SPLIT };
@@ -32,6 +34,8 @@ static const char *const pin_names[] = { "same", "split" };
 
 static struct common c = COMMON_DEFAULTS(5, 1);
 static long iters = 2000, split_iters = 200, preroll = 16;
+/* A locustfs directory mounted -o noatime (bench/guest.sh passes one); "": no such series. */
+static const char *locust_noatime = "";
 
 static void smoke_sizes(void)
 {
@@ -54,7 +58,9 @@ static struct chan chan_open(enum mech m, int idx)
 
 	switch (m) {
 	case LOCUST:
-		file_name(path, sizeof(path), c.locust, "wakeup", idx);
+	case LOCUST_NOATIME:
+		file_name(path, sizeof(path), m == LOCUST ? c.locust : locust_noatime, "wakeup",
+			  idx);
 		ch.wfd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
 		if (ch.wfd < 0)
 			die_errno("creating %s", path);
@@ -73,6 +79,8 @@ static struct chan chan_open(enum mech m, int idx)
 		if (ch.rfd < 0)
 			die_errno("eventfd");
 		break;
+	case NR_MECH:
+		die("no such channel");
 	}
 	return ch;
 }
@@ -225,6 +233,8 @@ int main(int argc, char **argv)
 		{ "iters", OPT_LONG, &iters, "round trips per sample, both on one CPU" },
 		{ "split-iters", OPT_LONG, &split_iters, "round trips per sample, across CPUs" },
 		{ "preroll", OPT_LONG, &preroll, "unmeasured round trips before each sample" },
+		{ "locust-noatime", OPT_STR, &locust_noatime,
+		  "a locustfs directory mounted -o noatime (default none: no locust-noatime series)" },
 	};
 	int npins;
 	char series[64];
@@ -235,15 +245,21 @@ int main(int argc, char **argv)
 	npins = online_cpus() >= (c.cpu < 0 ? 0 : c.cpu) + 2 ? 2 : 1;
 	if (npins == 1)
 		progress("one CPU available: the split-CPU series is skipped");
-	emit_meta(&c, "\"iters\":%ld,\"split_iters\":%ld,\"preroll\":%ld", iters, split_iters,
-		  preroll);
+	emit_meta(&c,
+		  "\"iters\":%ld,\"split_iters\":%ld,\"preroll\":%ld,\"locust_noatime\":\"%s\"",
+		  iters, split_iters, preroll, locust_noatime);
 	for (long rep = 0; rep < total_reps(&c); rep++) {
 		for (int p = 0; p < npins; p++) {
 			long n = p == PIN_SAME ? iters : split_iters;
 
-			for (int m = 0; m < 3; m++)
+			for (int m = 0; m < NR_MECH; m++)
 				for (int wk = 0; wk < 2; wk++) {
 					double us;
+
+					/* noatime: the primary figure only (epoll, one CPU). */
+					if (m == LOCUST_NOATIME &&
+					    (!*locust_noatime || wk != WAIT_EPOLL || p != PIN_SAME))
+						continue;
 
 					snprintf(series, sizeof(series), "%s/%s/%s", mech_names[m],
 						 wait_names[wk], pin_names[p]);
@@ -257,5 +273,7 @@ int main(int argc, char **argv)
 			 rep < c.warmup ? " (warm-up)" : "");
 	}
 	expect_empty(c.locust, "after every ping-pong file was closed");
+	if (*locust_noatime)
+		expect_empty(locust_noatime, "after every ping-pong file was closed");
 	return 0;
 }
