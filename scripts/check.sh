@@ -101,7 +101,7 @@ stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 
 # The seed bug, and the mutants that cost under a minute each (make mutants runs them all).
 stage mutants "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush wake-before-change \
 	rename-victim-named d-delete-no-notify uid-init-ns unhash-outside-lock write-key-epollin \
-	room-keyless data-wakes-one-exclusive
+	room-keyless data-wakes-one-exclusive nosec-kept-on-chmod
 stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --kernel debug
 
 echo

@@ -223,6 +223,42 @@ TEST_F_TIMEOUT(fs, creator_may_write_a_read_only_new_file, LFS_TIMEOUT)
 	}
 }
 
+/*
+ * A write by a user without CAP_FSETID drops setuid, and setgid with group execute, as on
+ * any filesystem (file_remove_privs()), also on a file that earlier writes found with no
+ * privileges to drop: the VFS then marks it S_NOSEC (locustfs is SB_NOSEC, as tmpfs), and a
+ * chmod must clear that mark again.
+ */
+TEST_F_TIMEOUT(fs, write_drops_set_id_bits_set_after_earlier_writes, LFS_TIMEOUT)
+{
+	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);
+	char p[LFS_PATH_MAX];
+	int fd;
+
+	fd = open(path_join(p, d, "sxid"), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0666);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fchmod(fd, 0666)) TH_LOG("past the umask");
+	RUN_AS(USER, GROUP) {
+		int wfd = open(p, O_WRONLY | O_APPEND);
+
+		ASSERT_GE(wfd, 0);
+		EXPECT_EQ(2, write(wfd, "ab", 2));
+		EXPECT_EQ(2, write(wfd, "cd", 2));
+		close(wfd);
+	}
+	ASSERT_EQ(0, fchmod(fd, 06777));
+	ASSERT_EQ(06777, mode_of(p));
+	RUN_AS(USER, GROUP) {
+		int wfd = open(p, O_WRONLY | O_APPEND);
+
+		ASSERT_GE(wfd, 0);
+		EXPECT_EQ(2, write(wfd, "ef", 2));
+		close(wfd);
+	}
+	EXPECT_EQ(0777, mode_of(p)) TH_LOG("mode %o after the write", mode_of(p));
+	close(fd);
+}
+
 TEST_F_TIMEOUT(fs, directory_mode_is_enforced, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, NULL);

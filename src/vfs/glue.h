@@ -30,5 +30,6 @@ const fmode_t LOCUSTFS_FMODE_CREATED = FMODE_CREATED;
 const fmode_t LOCUSTFS_FMODE_OPENED = FMODE_OPENED;
 const gfp_t LOCUSTFS_GFP_HIGHUSER = GFP_HIGHUSER;
 const unsigned int LOCUSTFS_LOOKUP_OPEN = LOOKUP_OPEN;
+const unsigned long LOCUSTFS_SB_NOSEC = SB_NOSEC;
 /* Inode states in which an inode on s_inodes must be skipped: being set up or torn down. */
 const unsigned int LOCUSTFS_I_SKIP = I_NEW | I_WILL_FREE | I_FREEING;

@@ -187,6 +187,11 @@ pub(super) unsafe extern "C" fn fill_super<T: FileSystem>(
             // Keeps `s_d_flags` and adds the flags of the operations present.
             bindings::set_default_d_op(sb, dentry_ops::dentry_operations::<T>());
             (*sb).s_time_gran = 1;
+            // As tmpfs: a file found with nothing to drop (no set-id bits, and locustfs has no
+            // security xattrs) is marked `S_NOSEC`, so later writes skip
+            // `file_remove_privs()`'s checks until a mode change clears the mark
+            // (`notify_change()`).
+            (*sb).s_flags |= bindings::LOCUSTFS_SB_NOSEC;
             (*sb).s_fs_info = info.into_foreign();
         }
         // SAFETY: `s_fs_info` is attached, so `sb` is a superblock of `T` for `inode`.
