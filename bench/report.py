@@ -544,17 +544,33 @@ def analyse_room(run, groups):
                   f"{fits['locust-room-excl'][1]:.1f} vs {fits['pipe-room-excl'][1]:.1f} ns per "
                   "watcher", float(worst_q), label="EPOLLEXCLUSIVE", unit=" queued")
     why = []
-    if worst_q > 1:
+    worst_median = max(v["median"] for v in lq.values())
+    if worst_median > 1:
         why.append("a shrinking truncate wakes the file's queue without an event key and "
-                   "without an exclusive count (a wake-all: `notify_all()`), so an "
-                   "EPOLLEXCLUSIVE instance's callback cannot end the walk: every instance is "
-                   "queued and every sleeper woken. The pipe's reader wakes its writers with "
+                   "without an exclusive count (a wake-all), so an EPOLLEXCLUSIVE instance's "
+                   "callback cannot end the walk: every instance is queued and every sleeper "
+                   "woken. The pipe's reader wakes its writers with "
                    "`wake_up_interruptible_sync_poll(&pipe->wr_wait, EPOLLOUT | EPOLLWRNORM)`, "
                    "keyed, which stops at the first exclusive instance that woke its sleeper.")
+    elif worst_q > 1 or excl_ratio > 1:
+        why.append("the shrinking truncate wakes with the key `EPOLLOUT | EPOLLWRNORM` and "
+                   "one exclusive waiter, as the pipe's reader wakes its writers, and the "
+                   "median operation queues exactly one instance. What differs is the untimed "
+                   "refill: a locustfs write is a data wake-up, keyless and for every waiter "
+                   "on the file's one wait queue (`EPOLLIN` is per description, "
+                   "`docs/design.md`), so it also wakes every EPOLLOUT-only sleeper, which "
+                   "polls, finds the file full and sleeps again, where a pipe's write wakes "
+                   "only its readers' queue (`rd_wait`). `ep_poll_callback()` counts an "
+                   "exclusive wake only when it woke a sleeper, so an instance whose sleeper "
+                   "is not back in `epoll_wait()` when the truncate comes does not end the "
+                   "walk (the operations that queued more than one); that the herd's work on "
+                   "the other vCPU also explains the cost growing with N is a hypothesis, not "
+                   "profiled.")
     if not g_plain["met"]:
         why.append("Without EPOLLEXCLUSIVE both wake-ups run every callback and wake every "
-                   "sleeper; what differs per watcher is the locustfs wait queue's walk "
-                   "(`PollCondVar`'s queue, keyless) against the pipe's `wr_wait`.")
+                   "sleeper (both keyed with EPOLLOUT); what differs per watcher is the "
+                   "locustfs wait queue's walk against the pipe's `wr_wait`, and the refill's "
+                   "wake-up of every sleeper (above).")
     extra = {"fit": {m: {"a_ns": fits[m][0], "b_ns_per_watcher": fits[m][1], "r2": fits[m][2],
                          "slope_growth": growth[m]} for m in fits},
              "queued": queued, "excl_ratio_at_top_n": excl_ratio,
