@@ -342,8 +342,21 @@ impl FileSystem for Locustfs {
     /// The mask is read without a lock shared with other files or descriptions: the size
     /// limit is the superblock's `s_maxbytes` (which equals the instance's file size limit),
     /// `unlinked` is an atomic, and `i_size` and `f_pos` are racy snapshots, as in other
-    /// `->poll`s. Which wake-ups carry a key, and why writes do not, is explained at
-    /// [`crate::node`].
+    /// `->poll`s.
+    ///
+    /// Wake-ups carry a key only where it holds for every open file description, because
+    /// io_uring poll and aio `IOCB_CMD_POLL` take a key as the result without calling this
+    /// again, and epoll counts an `EPOLLEXCLUSIVE` wake only for items the key matches:
+    ///
+    /// - writes, seeks and growing truncates wake every waiter without a key: `EPOLLIN` is per
+    ///   description (the writer's own is at the end after its write), so an `EPOLLIN` key
+    ///   would complete polls that have nothing to read, and waking one exclusive waiter could
+    ///   pick one that has nothing to read while a readable one sleeps on;
+    /// - shrinking truncates and a raised size limit wake with `EPOLLOUT | EPOLLWRNORM` and one
+    ///   exclusive waiter: room to write is the same for every description;
+    /// - unlink and a rename over the file wake every waiter with `EPOLLHUP`.
+    ///
+    /// The table is at [`crate::node`], the reasoning in `docs/design.md` ("Poll").
     fn poll(
         inode: &Inode<Self>,
         node: &Node,
