@@ -79,13 +79,26 @@ if [ "$flavour" = debug ] && module_current; then
 	info "using the work tree's locustfs.ko (built against the debug kernel)"
 else
 	# A copy of the module source (Kbuild, src/) without build products; tar keeps the
-	# files' times, so an unchanged source is not rebuilt on the next run.
+	# files' times, so an unchanged source is not rebuilt on the next run. A source that
+	# differs in content from the copy's (another checkout, whose files may be older than the
+	# copy's objects, so make would not rebuild them) starts from an empty copy.
 	phase "bench: building locustfs.ko against the $flavour kernel in $stage/src"
+	source_tar() {
+		(cd "$LOCUSTFS_TOP" && tar -cf - --sort=name --mtime=@0 --owner=0 --group=0 \
+			--exclude='*.o' --exclude='*.ko' --exclude='*.cmd' --exclude='*.mod' \
+			--exclude='*.mod.c' --exclude='*.rmeta' --exclude=generated.rs \
+			--exclude=c_inlines.c --exclude=modules.order --exclude=Module.symvers Kbuild src)
+	}
+	hash=$(source_tar | sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$stage/src/.locustfs-source" 2>/dev/null)" != "$hash" ]; then
+		rm -rf "$stage/src"
+	fi
 	mkdir -p "$stage/src"
 	(cd "$LOCUSTFS_TOP" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.cmd' \
 		--exclude='*.mod' --exclude='*.mod.c' --exclude='*.rmeta' --exclude=generated.rs \
 		--exclude=c_inlines.c --exclude=modules.order --exclude=Module.symvers Kbuild src) |
 		tar -xf - -C "$stage/src"
+	echo "$hash" >"$stage/src/.locustfs-source"
 	run_logged "bench-module-$flavour" make -C "$kdir" M="$stage/src" LLVM="$LLVM_SUFFIX" modules
 	ko=$stage/src/locustfs.ko
 fi
