@@ -9,8 +9,9 @@
 #
 # KSRC is the kernel source tree (the pristine one scripts/kernel.sh unpacks). Only
 # tools/testing/selftests/filesystems/locustfs is written there (a copy of tests/, refreshed
-# each time); objects go to an O= directory in the cache. Idempotent and quick when nothing
-# changed.
+# each time); objects go to an O= directory in the cache, one per repository checkout
+# (rsync keeps the sources' times, so objects built from another checkout's newer files would
+# otherwise look up to date). Idempotent and quick when nothing changed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -24,7 +25,8 @@ install_dir=$LOCUSTFS_TOP/tests/build/kselftest
 mkdir -p "$target"
 rsync -a --delete --exclude=/build/ "$LOCUSTFS_TOP/tests/" "$target/"
 # The programs run in a busybox guest: static, as tests/Makefile links them standalone.
-make -s -C "$selftests" TARGETS=filesystems/locustfs O="$LOCUSTFS_CACHE/ksft-build" \
+build_dir=$LOCUSTFS_CACHE/ksft-build/$(printf '%s' "$LOCUSTFS_TOP" | sha256sum | cut -c1-12)
+make -s -C "$selftests" TARGETS=filesystems/locustfs O="$build_dir" \
 	KSFT_INSTALL_PATH="$install_dir" install >"$LOCUSTFS_LOGS/ksft-install.log" 2>&1 || {
 	tail -n 30 "$LOCUSTFS_LOGS/ksft-install.log" >&2
 	die "ksft-install: the kselftest build failed (see $LOCUSTFS_LOGS/ksft-install.log)"

@@ -17,6 +17,7 @@ use crate::{
         Options, //
     },
     stats,
+    users::UserCharge,
     vfs::{
         self,
         file_pos,
@@ -57,6 +58,9 @@ pub(crate) struct Locustfs;
 pub(crate) struct Instance {
     /// The current options and usage; the lock also orders charges against remounts.
     inner: Pin<KBox<SpinLock<InstanceInner>>>,
+    /// The host user charged for this instance's data as well, for an instance in a user
+    /// namespace (see [`crate::users`]); taken after `inner` when both are.
+    user: Option<UserCharge>,
 }
 
 /// What [`Instance::inner`] protects.
@@ -83,6 +87,8 @@ pub(crate) struct MountOptions {
     names_uid: bool,
     /// A `gid=` parameter was given.
     names_gid: bool,
+    /// The host user answerable for the mounter's user namespace.
+    host_user: Option<Kuid>,
 }
 
 impl MountOptions {
@@ -147,6 +153,7 @@ impl FileSystem for Locustfs {
             names_mode: false,
             names_uid: false,
             names_gid: false,
+            host_user: ns.host_user(),
         })
     }
 
@@ -180,7 +187,8 @@ impl FileSystem for Locustfs {
             }),
             GFP_KERNEL_ACCOUNT,
         )?;
-        Ok((Instance { inner }, super_params(mo, None)))
+        let user = mo.host_user.map(UserCharge::new).transpose()?;
+        Ok((Instance { inner, user }, super_params(mo, None)))
     }
 
     fn reconfigure(sb: &SuperBlock<Self>, mo: &MountOptions) -> Result<SuperParams> {
@@ -249,6 +257,9 @@ impl FileSystem for Locustfs {
             let charged = node.charged();
             // Releasing a charge never fails.
             let _ = inner.usage.recharge(charged, 0, 0);
+            if let Some(user) = &sb.info().user {
+                let _ = user.recharge(charged, 0);
+            }
             stats::BYTES_IN_USE.add(-(charged as i64));
         }
         inner.usage.remove_inode();
@@ -262,16 +273,58 @@ impl FileSystem for Locustfs {
         if old == new {
             return Ok(());
         }
-        let mut inner = sb.info().inner.lock();
+        let info = sb.info();
+        let mut inner = info.inner.lock();
         let limit = inner.opts.size;
         inner.usage.recharge(old, new, limit).map_err(|_| ENOSPC)?;
+        if let Some(user) = &info.user {
+            if user.recharge(old, new).is_err() {
+                // Undoing a charge that was just taken never fails.
+                let _ = inner.usage.recharge(new, old, limit);
+                return Err(ENOSPC);
+            }
+        }
         drop(inner);
         node.set_charged(new);
         stats::BYTES_IN_USE.add(new as i64 - old as i64);
         Ok(())
     }
 
-    fn readiness_changed(node: &Node, change: Change) {
+    /// Grows the file's charge by the whole pages that fit in `size=` (and, in a user
+    /// namespace, in the user's bound), as tmpfs writes what fits before `ENOSPC`.
+    fn charge_size_up_to(sb: &SuperBlock<Self>, node: &Node, size: i64) -> Result<i64> {
+        let (old, want) = (node.charged(), limits::charge_for(size));
+        if want <= old {
+            return Ok(size);
+        }
+        let info = sb.info();
+        let mut inner = info.inner.lock();
+        let limit = inner.opts.size;
+        let mut new = inner.usage.grow_up_to(old, want, limit);
+        if let Some(user) = &info.user {
+            let granted = user.grow_up_to(old, new);
+            if granted < new {
+                // Giving back what the user's bound did not allow never fails.
+                let _ = inner.usage.recharge(new, granted, limit);
+                new = granted;
+            }
+        }
+        drop(inner);
+        node.set_charged(new);
+        stats::BYTES_IN_USE.add(new as i64 - old as i64);
+        Ok(size.min(i64::try_from(new).unwrap_or(i64::MAX)))
+    }
+
+    /// Wakes the file's pollers; a room wake-up only if the file now has room, since its
+    /// `EPOLLOUT` key is taken as the result by io_uring and aio polls.
+    fn readiness_changed(inode: &Inode<Self>, node: &Node, change: Change) {
+        if change == Change::Room
+            && !limits::has_room(inode.size(), inode.super_block().max_bytes())
+        {
+            // Still full: a shrink that stays above a limit lowered by a remount, or a raised
+            // limit still below the size. No readiness rose.
+            return;
+        }
         node.readiness_changed(change);
     }
 
@@ -306,7 +359,7 @@ impl FileSystem for Locustfs {
     /// dup while epoll items may still be linked to the queue, whereas `__fput()` calls
     /// `->release` once, after `eventpoll_release()` unlinked them all. The queue reference of
     /// this open file (`_queue`) is dropped last.
-    fn release(node: &Node, dentry: &Dentry<Self>, _file: &File, _queue: Arc<WaitQueue>) {
+    fn release(node: &Node, dentry: &Dentry<Self>, _queue: Arc<WaitQueue>) {
         if node.close_unless_last() {
             return;
         }

@@ -44,6 +44,17 @@ impl Usage {
         Ok(())
     }
 
+    /// Grows one file's charge from `old` towards `want` bytes by the whole pages that fit
+    /// under `limit`, and returns the new charge (never less than `old`).
+    pub(crate) fn grow_up_to(&mut self, old: u64, want: u64, limit: u64) -> u64 {
+        let page = PAGE_SIZE as u64;
+        let others = self.bytes - old;
+        let room = limit.saturating_sub(others) / page * page;
+        let new = want.min(room).max(old);
+        self.bytes = others + new;
+        new
+    }
+
     /// Accounts one more inode; `max_files` does not count the root directory.
     pub(crate) fn add_inode(&mut self, max_files: u64) -> Result<(), Full> {
         if self.inodes > max_files {
@@ -71,6 +82,12 @@ pub(crate) const ROOM: u32 = EPOLLOUT | EPOLLWRNORM;
 /// description.
 pub(crate) const HANG_UP: u32 = EPOLLHUP;
 
+/// Returns whether a file of `size` bytes that may grow to `max` bytes has room to grow: the
+/// condition for [`ROOM`] in its poll mask, and for a wake-up with [`ROOM`] as its key.
+pub(crate) fn has_room(size: i64, max: i64) -> bool {
+    size < max
+}
+
 /// Returns the poll mask of an open file at position `pos` in a file of `size` bytes that may
 /// grow to `max` bytes, `unlinked` once its name was removed by `unlink` or a rename over it.
 pub(crate) fn poll_mask(pos: i64, size: i64, max: i64, unlinked: bool) -> u32 {
@@ -78,7 +95,7 @@ pub(crate) fn poll_mask(pos: i64, size: i64, max: i64, unlinked: bool) -> u32 {
     if pos < size {
         mask |= EPOLLIN | EPOLLRDNORM;
     }
-    if size < max {
+    if has_room(size, max) {
         mask |= ROOM;
     }
     if unlinked {
@@ -114,6 +131,33 @@ mod tests {
         assert_eq!(u.bytes, 4096);
         assert_eq!(u.recharge(4096, 0, 0), Ok(()));
         assert_eq!(u, Usage::default());
+    }
+
+    #[test]
+    fn grow_up_to_takes_the_whole_pages_that_fit() {
+        let page = PAGE_SIZE as u64;
+        let mut u = Usage::default();
+        assert_eq!(u.recharge(0, 3 * page, 4 * page), Ok(()));
+        // Another file wants two pages where one is free: it gets one.
+        assert_eq!(u.grow_up_to(0, 2 * page, 4 * page), page);
+        assert_eq!(u.bytes, 4 * page);
+        // Nothing free: the charge stays.
+        assert_eq!(u.grow_up_to(page, 3 * page, 4 * page), page);
+        assert_eq!(u.bytes, 4 * page);
+        // A limit below what is in use never takes a charge away.
+        assert_eq!(u.grow_up_to(page, 2 * page, 2 * page), page);
+        // Everything fits.
+        let mut u = Usage::default();
+        assert_eq!(u.grow_up_to(0, 2 * page, 4 * page), 2 * page);
+        assert_eq!(u.bytes, 2 * page);
+    }
+
+    #[test]
+    fn room_is_below_the_limit_only() {
+        assert!(has_room(0, 1));
+        assert!(!has_room(1, 1));
+        // A file left above a limit lowered by a remount.
+        assert!(!has_room(2, 1));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod limits;
 mod node;
 mod options;
 mod stats;
+mod users;
 mod vfs;
 
 use kernel::prelude::*;
@@ -23,23 +24,35 @@ module! {
     authors: ["The locustfs developers"],
     description: "Pollable RAM files that delete themselves on last close",
     license: "GPL",
+    params: {
+        user_ns_size: u64 {
+            default: 0,
+            description: "Bytes of file data one host user may hold across all the instances mounted in their user namespaces (0: half of RAM)",
+        },
+    },
 }
 
 /// The `file_system_type` of locustfs (static: lockdep needs its lock class keys there).
 static FS_TYPE: vfs::FsType = vfs::FsType::new();
 
-/// The loaded module: the registered filesystem type and the debugfs counters.
+/// The loaded module: the registered filesystem type, the registry of users of user-namespace
+/// instances and the debugfs counters.
 struct LocustfsModule {
+    /// Dropped first: no instance can exist after it.
     _fs: vfs::Registration<fs::Locustfs>,
+    _users: users::Registry,
     _stats: stats::DebugFiles,
 }
 
 impl kernel::Module for LocustfsModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: The one call, before the filesystem type is registered below.
+        let users = unsafe { users::Registry::new() };
         let stats = stats::DebugFiles::new()?;
         let fs = vfs::Registration::new(&FS_TYPE, module)?;
         Ok(Self {
             _fs: fs,
+            _users: users,
             _stats: stats,
         })
     }

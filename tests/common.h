@@ -867,6 +867,48 @@ static inline int inotify_drain(int ifd, const char *name, struct inotify_tally 
 	}
 }
 
+/* ---------------------------------------------------------------- the module */
+
+#define LFS_MODULE_DIR "/sys/module/locustfs"
+
+static inline bool lfs_module_loaded(void)
+{
+	return path_exists(LFS_MODULE_DIR);
+}
+
+/* Unloads the module; 0 or -errno (EWOULDBLOCK while it is in use). */
+static inline int lfs_module_unload(void)
+{
+	return syscall(SYS_delete_module, "locustfs", O_NONBLOCK) ? -errno : 0;
+}
+
+/* Loads the module from LOCUSTFS_KO (tests/run-suite.sh sets it) with PARAMS; 0 or -errno. */
+static inline int lfs_module_load(const char *params)
+{
+	const char *ko = getenv("LOCUSTFS_KO");
+	int fd, ret;
+
+	if (!ko || !*ko)
+		return -ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* Unloads the module, retrying while a release may still hold it; 0 or -errno. */
+static inline int lfs_module_unload_settled(void)
+{
+	int64_t end = now_ms() + WAKE_TIMEOUT_MS;
+	int ret;
+
+	while ((ret = lfs_module_unload()) == -EWOULDBLOCK && now_ms() < end)
+		sleep_ms(20);
+	return ret;
+}
+
 /* ---------------------------------------------------------------- open vs last close */
 
 /*

@@ -3,7 +3,7 @@
  * Data: read/write, pread/pwrite (holes read as zeros), readv/writev, lseek with SEEK_SET,
  * SEEK_CUR, SEEK_END, SEEK_DATA and SEEK_HOLE, O_APPEND, ftruncate (shrinking zeroes what is
  * later re-extended), mmap (reads, MAP_SHARED writes both ways), splice and sendfile, reads
- * that never block (0 at EOF), O_DIRECT refused at open.
+ * that never block (0 at EOF), O_DIRECT served from the page cache.
  */
 #include "common.h"
 
@@ -325,27 +325,65 @@ TEST_F_TIMEOUT(fs, read_at_eof_returns_zero_without_blocking, LFS_TIMEOUT)
 	close(r);
 }
 
-TEST_F_TIMEOUT(fs, o_direct_refused, LFS_TIMEOUT)
+/*
+ * O_DIRECT works as on tmpfs (shmem_file_open() sets FMODE_CAN_ODIRECT): served from the page
+ * cache, aligned or not, mixed with buffered I/O and mappings. open(O_CREAT|O_DIRECT) creates
+ * the file and announces it (IN_CREATE); its last close removes it (IN_DELETE): no event for
+ * a name that was never announced.
+ */
+TEST_F_TIMEOUT(fs, o_direct_served_from_the_page_cache, LFS_TIMEOUT)
 {
+	struct inotify_tally t = { 0 };
 	char p[LFS_PATH_MAX], q[LFS_PATH_MAX];
-	int w, fd;
+	static char buf[3 * 4096] __attribute__((aligned(4096)));
+	static char back[3 * 4096] __attribute__((aligned(4096)));
+	int ifd, w, d, fl;
 
-	w = open(path_join(p, self->mnt[0], "live"), O_CREAT | O_RDWR, 0644);
+	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ASSERT_GE(ifd, 0);
+	ASSERT_LE(0, inotify_add_watch(ifd, self->mnt[0], IN_CREATE | IN_DELETE));
+
+	d = open(path_join(q, self->mnt[0], "direct"), O_CREAT | O_RDWR | O_DIRECT, 0644);
+	ASSERT_GE(d, 0) TH_LOG("open(O_CREAT|O_DIRECT): %s", strerror(errno));
+	ASSERT_EQ(0, inotify_drain(ifd, NULL, &t));
+	EXPECT_EQ(1, t.created) TH_LOG("IN_CREATE for the new name");
+	EXPECT_NE(0, fcntl(d, F_GETFL) & O_DIRECT);
+
+	/* Aligned, then unaligned direct writes; the data reads back both ways. */
+	fill_pattern(buf, sizeof(buf), 7);
+	ASSERT_EQ(8192, pwrite(d, buf, 8192, 0));
+	ASSERT_EQ(100, pwrite(d, buf + 8192, 100, 8192 + 1)) TH_LOG("unaligned: %s",
+								    strerror(errno));
+	EXPECT_EQ(8192 + 101, size_of(d));
+	w = open(path_join(p, self->mnt[0], "direct"), O_RDWR);
 	ASSERT_GE(w, 0);
-	fd = open(p, O_RDWR | O_DIRECT);
-	EXPECT_EQ(-1, fd);
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_TRUE(path_exists(p)) TH_LOG("a refused open does not disturb the live file");
-	EXPECT_EQ(-1, fcntl(w, F_SETFL, O_DIRECT));
-	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(8192, pread(w, back, 8192, 0));
+	EXPECT_EQ(0, memcmp(buf, back, 8192));
+	memset(back, 0xff, sizeof(back));
+	ASSERT_EQ(8192 + 101, pread(d, back, sizeof(back), 0));
+	EXPECT_EQ(0, memcmp(buf, back, 8192));
+	EXPECT_EQ(0, back[8192]) TH_LOG("the hole before the unaligned write reads as zero");
+	EXPECT_EQ(0, memcmp(buf + 8192, back + 8193, 100));
+	ASSERT_EQ(3, pwrite(w, "abc", 3, 1));
+	ASSERT_EQ(3, pread(d, back, 3, 1)) TH_LOG("a buffered write is seen by a direct read");
+	EXPECT_EQ(0, memcmp("abc", back, 3));
 
-	/* Refused while creating: no open description ever existed, so no file remains. */
-	fd = open(path_join(q, self->mnt[0], "new"), O_CREAT | O_RDWR | O_DIRECT, 0644);
-	EXPECT_EQ(-1, fd);
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_FALSE(path_exists(q));
-	EXPECT_EQ(1, count_entries(self->mnt[0]));
+	/* fcntl() sets and clears it on a description opened without it. */
+	fl = fcntl(w, F_GETFL);
+	EXPECT_EQ(0, fcntl(w, F_SETFL, fl | O_DIRECT)) TH_LOG("F_SETFL O_DIRECT: %s",
+							       strerror(errno));
+	EXPECT_EQ(3, pread(w, back, 3, 1));
+	EXPECT_EQ(0, fcntl(w, F_SETFL, fl));
+
 	close(w);
+	close(d);
+	EXPECT_FALSE(path_exists(q));
+	ASSERT_EQ(0, inotify_drain(ifd, "direct", &t));
+	EXPECT_EQ(1, t.created);
+	EXPECT_EQ(1, t.deleted);
+	EXPECT_TRUE(t.name_deleted);
+	EXPECT_EQ(0, count_entries(self->mnt[0]));
+	close(ifd);
 }
 
 LFS_MAIN

@@ -36,6 +36,7 @@
 #include "common.h"
 
 #include <linux/aio_abi.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 
 #define MAX_FILE_SIZE 4096
@@ -354,6 +355,90 @@ TEST_F_TIMEOUT(async, truncate_shrink_completes_pollout_not_pollin_at_eof, LFS_T
 	async_cancel(_metadata, &self->a, 2);
 	async_fini(&self->a);
 	close(e);
+	close(r);
+	close(w);
+}
+
+/*
+ * A write that fails with EFAULT past the end of the file still grows it:
+ * generic_perform_write() calls write_begin/write_end before it faults the buffer in, and
+ * simple_write_end() sets i_size to the write's position though nothing was copied. A
+ * reader at 0 then has data to read (zeroes), and its pending POLLIN poll must complete.
+ */
+TEST_F_TIMEOUT(async, failed_write_that_grows_the_file_completes_reader, LFS_TIMEOUT)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct stat st;
+	long long res;
+	void *hole;
+	int w, r;
+
+	ASSERT_EQ(0, lfs_remount(self->mnt[0], "max_file_size=64k"));
+	hole = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	open_pair(_metadata, self->mnt[0], "watched", &w, &r);
+	async_arm_pending(_metadata, &self->a, 1, r, POLLIN, "POLLIN, reader of an empty file");
+	errno = 0;
+	EXPECT_EQ(-1, pwrite(w, hole, 10, 4096));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, fstat(w, &st));
+	ASSERT_EQ(4096, st.st_size) TH_LOG("the failed write did not grow the file as "
+					   "simple_write_end() does: the case tests nothing");
+	res = async_expect_done(_metadata, &self->a, 1, "POLLIN on the reader",
+				"a failed write that grew the file to 4096");
+	EXPECT_TRUE(res < 0 || (res & POLLIN))
+		TH_LOG("%s: the reader's poll completed with %#llx, want POLLIN",
+		       async_name(&self->a), res);
+	async_fini(&self->a);
+	munmap(hole, page);
+	close(r);
+	close(w);
+}
+
+/*
+ * A remount may lower max_file_size below a file's size: the file then has no room
+ * (no POLLOUT, write() fails with EFBIG). A shrinking truncate that stays above the limit,
+ * and a remount that raises the limit but not above the size, must not complete a POLLOUT
+ * poll: io_uring and aio take a wake-up's key as the result, so an EPOLLOUT key there would
+ * claim room the file has not. A shrink below the limit then completes it.
+ */
+TEST_F_TIMEOUT(async, room_key_only_for_a_file_with_room, LFS_TIMEOUT)
+{
+	static char chunk[64 * 1024];
+	struct pollfd pfd;
+	long long res;
+	int w, r;
+
+	ASSERT_EQ(0, lfs_remount(self->mnt[0], "max_file_size=64k"));
+	open_pair(_metadata, self->mnt[0], "watched", &w, &r);
+	memset(chunk, 'r', sizeof(chunk));
+	ASSERT_EQ((ssize_t)sizeof(chunk), write(w, chunk, sizeof(chunk)));
+	ASSERT_EQ(0, lfs_remount(self->mnt[0], "max_file_size=4k"))
+		TH_LOG("lowering max_file_size below a file's size: %s", strerror(errno));
+	pfd = (struct pollfd){ .fd = r, .events = POLLOUT };
+	ASSERT_EQ(0, poll(&pfd, 1, 0)) TH_LOG("POLLOUT on a file above max_file_size");
+	async_arm_pending(_metadata, &self->a, 1, r, POLLOUT, "POLLOUT, file above the limit");
+
+	ASSERT_EQ(0, ftruncate(w, 32 * 1024));
+	async_expect_quiet(_metadata, &self->a, "POLLOUT on a file still above the limit",
+			   "a shrinking truncate to 32k under max_file_size=4k");
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	errno = 0;
+	EXPECT_EQ(-1, pwrite(w, "x", 1, 32 * 1024));
+	EXPECT_EQ(EFBIG, errno);
+
+	ASSERT_EQ(0, lfs_remount(self->mnt[0], "max_file_size=8k"));
+	async_expect_quiet(_metadata, &self->a, "POLLOUT on a file still above the limit",
+			   "a remount raising max_file_size to 8k, below the size");
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+
+	ASSERT_EQ(0, ftruncate(w, 4096));
+	res = async_expect_done(_metadata, &self->a, 1, "POLLOUT",
+				"a shrinking truncate below the limit");
+	EXPECT_TRUE(res < 0 || (res & POLLOUT))
+		TH_LOG("%s: the POLLOUT poll completed with %#llx", async_name(&self->a), res);
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	async_fini(&self->a);
 	close(r);
 	close(w);
 }

@@ -35,8 +35,6 @@
 #include <sys/syscall.h>
 
 #define MAX_FILES 64
-#define MODULE_NAME "locustfs"
-#define MODULE_DIR "/sys/module/" MODULE_NAME
 
 /* The test cases, among which SOAK_SECONDS is shared: 2 variants x 2 tests. */
 #define CASES 4
@@ -72,43 +70,6 @@ struct round {
 	struct watch p;	      /* MECH_POLL on R0 */
 	struct waiter te, tp; /* threads T and U */
 };
-
-static bool module_loaded(void)
-{
-	return path_exists(MODULE_DIR);
-}
-
-static int module_unload(void)
-{
-	return syscall(SYS_delete_module, MODULE_NAME, O_NONBLOCK) ? -errno : 0;
-}
-
-/* Loads the module from LOCUSTFS_KO; 0 or -errno. */
-static int module_load(void)
-{
-	const char *ko = getenv("LOCUSTFS_KO");
-	int fd, ret;
-
-	if (!ko || !*ko)
-		return -ENOENT;
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-/* Unloads the module, retrying while a release may still hold it; 0 or -errno. */
-static int module_unload_settled(void)
-{
-	int64_t end = now_ms() + WAKE_TIMEOUT_MS;
-	int ret;
-
-	while ((ret = module_unload()) == -EWOULDBLOCK && now_ms() < end)
-		sleep_ms(20);
-	return ret;
-}
 
 /* Mounts an instance, creates and opens its files, starts T and U and waits until they sleep. */
 static void round_start(struct __test_metadata *_metadata, struct round *rd)
@@ -201,15 +162,15 @@ FIXTURE_VARIANT_ADD(cycle, epoll_then_files) { .epoll_last = false };
 
 FIXTURE_SETUP(cycle)
 {
-	ASSERT_TRUE(module_loaded()) TH_LOG("the locustfs module is not loaded");
+	ASSERT_TRUE(lfs_module_loaded()) TH_LOG("the locustfs module is not loaded");
 	ASSERT_EQ(0, lfs_counters_read(&self->base));
 }
 
 FIXTURE_TEARDOWN(cycle)
 {
 	/* A failed module_cycle may have left the module out: the next program needs it. */
-	if (!module_loaded())
-		EXPECT_EQ(0, module_load()) TH_LOG("reloading the module failed");
+	if (!lfs_module_loaded())
+		EXPECT_EQ(0, lfs_module_load("")) TH_LOG("reloading the module failed");
 }
 
 TEST_F_TIMEOUT(cycle, lazy_umount, case_timeout())
@@ -242,14 +203,14 @@ TEST_F_TIMEOUT(cycle, module_cycle, case_timeout())
 	for (n = 0; n < rounds || now_ms() - start < soak_ms_per_case; n++) {
 		round_start(_metadata, &rd);
 		round_detach(_metadata, &rd);
-		ASSERT_EQ(-EWOULDBLOCK, module_unload())
+		ASSERT_EQ(-EWOULDBLOCK, lfs_module_unload())
 			TH_LOG("delete_module with a detached instance in use");
-		ASSERT_TRUE(module_loaded());
+		ASSERT_TRUE(lfs_module_loaded());
 		round_use_detached(_metadata, &rd);
 		round_close(&rd, variant->epoll_last);
-		ASSERT_EQ(0, module_unload_settled()) TH_LOG("module still in use after the last close");
-		ASSERT_FALSE(module_loaded());
-		ASSERT_EQ(0, module_load()) TH_LOG("finit_module: %s", strerror(errno));
+		ASSERT_EQ(0, lfs_module_unload_settled()) TH_LOG("module still in use after the last close");
+		ASSERT_FALSE(lfs_module_loaded());
+		ASSERT_EQ(0, lfs_module_load("")) TH_LOG("finit_module: %s", strerror(errno));
 		expect_live_counters(_metadata, &zero);
 		if (_metadata->exit_code)
 			break;

@@ -63,16 +63,18 @@ static pid_t fork_with_socket(struct __test_metadata *_metadata, int *sock)
 }
 
 /*
- * In a child that is USER_ID: enters a new user and mount namespace mapping uid and gid 0 to
- * its own ids only, as `unshare -Urm` does (no help from outside).
+ * In a child that dropped to an unprivileged id (USER_ID, OTHER_ID): enters a new user and
+ * mount namespace mapping uid and gid 0 to its own ids only, as `unshare -Urm` does (no help
+ * from outside).
  */
 static void enter_own_userns(struct __test_metadata *_metadata)
 {
+	uid_t id = getuid(); /* unmapped (the overflow id) once unshared */
 	char map[64];
 
 	ASSERT_EQ(0, unshare(CLONE_NEWUSER | CLONE_NEWNS)) TH_LOG("unshare: %s", strerror(errno));
 	ASSERT_EQ(0, write_text("/proc/self/setgroups", "deny"));
-	snprintf(map, sizeof(map), "0 %u 1\n", USER_ID);
+	snprintf(map, sizeof(map), "0 %u 1\n", id);
 	ASSERT_EQ(0, write_text("/proc/self/uid_map", map));
 	ASSERT_EQ(0, write_text("/proc/self/gid_map", map));
 }
@@ -602,6 +604,96 @@ TEST_F_TIMEOUT(rootless, limits_bound_an_unprivileged_mounter, LFS_TIMEOUT)
 		_exit(0);
 	}
 	join_child(_metadata, pid);
+}
+
+/*
+ * One user's instances share one bound (the module parameter user_ns_size, here 64 KiB):
+ * however many user namespaces and instances a user makes, their files together hold no more,
+ * while another user has a bound of their own. A write past it writes what fits, then ENOSPC;
+ * an instance that goes away gives its bytes back.
+ *
+ *   test (root): reload the module with user_ns_size=65536
+ *   child A (USER_ID, namespace 1): instance size=64k, 48 KiB written, held
+ *   child B (USER_ID, namespace 2): instance size=64k, 32 KiB asked: 16 KiB written, then ENOSPC
+ *   child C (OTHER_ID, namespace 3): instance size=64k, 64 KiB written
+ *   A exits (its namespace and instance with it): B writes 4 KiB again
+ */
+#define USER_BOUND 65536
+
+/* In a child: mounts an instance on DIR and opens a file in it for writing. */
+static int user_instance_file(struct __test_metadata *_metadata, const char *dir)
+{
+	char msg[512], f[LFS_PATH_MAX];
+	int fd;
+
+	EXPECT_EQ(0, fs_mount_at("size=64k", dir, msg, sizeof(msg))) TH_LOG("'%s'", msg);
+	fd = open(path_join(f, dir, "data"), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	EXPECT_GE(fd, 0) TH_LOG("create: %s", strerror(errno));
+	return fd;
+}
+
+TEST_F_TIMEOUT(rootless, one_bound_for_all_instances_of_a_user, LFS_TIMEOUT)
+{
+	static char chunk[USER_BOUND];
+	int sa, sb, fd;
+	pid_t a, b, c;
+
+	if (!getenv("LOCUSTFS_KO"))
+		SKIP(return, "LOCUSTFS_KO (the module's path) is not set");
+	ASSERT_EQ(0, lfs_module_unload_settled()) TH_LOG("rmmod locustfs: %s", strerror(errno));
+	ASSERT_EQ(0, lfs_module_load("user_ns_size=65536")) TH_LOG("insmod: %s", strerror(errno));
+	memset(chunk, 'u', sizeof(chunk));
+
+	a = fork_with_socket(_metadata, &sa);
+	if (a == 0) {
+		become(_metadata, USER_ID);
+		enter_own_userns(_metadata);
+		fd = user_instance_file(_metadata, self->dir);
+		ASSERT_EQ(48 * 1024, write(fd, chunk, 48 * 1024));
+		ASSERT_EQ(0, send_byte(sa, 'A'));
+		ASSERT_EQ('Q', recv_byte(sa, STEP_MS));
+		_exit(_metadata->exit_code);
+	}
+	EXPECT_EQ('A', recv_byte(sa, STEP_MS));
+
+	b = fork_with_socket(_metadata, &sb);
+	if (b == 0) {
+		become(_metadata, USER_ID);
+		enter_own_userns(_metadata);
+		fd = user_instance_file(_metadata, self->dir);
+		EXPECT_EQ(16 * 1024, write(fd, chunk, 32 * 1024))
+			TH_LOG("the user's bound leaves 16 KiB: %s", strerror(errno));
+		EXPECT_EQ(-1, write(fd, chunk, 4096));
+		EXPECT_EQ(ENOSPC, errno);
+		EXPECT_EQ(-1, ftruncate(fd, 32 * 1024)) TH_LOG("growing by truncate, past the bound");
+		EXPECT_EQ(ENOSPC, errno);
+		ASSERT_EQ(0, send_byte(sb, 'B'));
+		ASSERT_EQ('R', recv_byte(sb, STEP_MS));
+		EXPECT_EQ(4096, write(fd, chunk, 4096)) TH_LOG("after the other instance went away: %s",
+							    strerror(errno));
+		_exit(_metadata->exit_code);
+	}
+	EXPECT_EQ('B', recv_byte(sb, STEP_MS));
+
+	c = fork_tied();
+	ASSERT_GE(c, 0);
+	if (c == 0) {
+		become(_metadata, OTHER_ID);
+		enter_own_userns(_metadata);
+		fd = user_instance_file(_metadata, self->dir);
+		EXPECT_EQ(USER_BOUND, write(fd, chunk, USER_BOUND)) TH_LOG("another user's bound");
+		_exit(_metadata->exit_code);
+	}
+	join_child(_metadata, c);
+	EXPECT_EQ(0, send_byte(sa, 'Q'));
+	join_child(_metadata, a);
+	EXPECT_EQ(0, send_byte(sb, 'R'));
+	join_child(_metadata, b);
+	close(sa);
+	close(sb);
+
+	EXPECT_EQ(0, lfs_module_unload_settled());
+	EXPECT_EQ(0, lfs_module_load("")) TH_LOG("insmod: %s", strerror(errno));
 }
 
 LFS_MAIN

@@ -170,4 +170,83 @@ TEST_F_TIMEOUT(fs, epoll_rename_over_wakes_after_the_name_is_gone, LFS_TIMEOUT)
 	wake_order_case(_metadata, self->mnt[0], RT_EPOLL, EPOLLHUP, RENAME_OVER);
 }
 
+/* A real-time thread on CPU 0 asleep in epoll_wait() on EP for up to two events. */
+struct rt_pair_waiter {
+	int ep;
+	atomic_bool done;
+	pid_t tid;
+	int n; /* epoll_wait()'s result; -2 when the thread could not be set up */
+	int64_t waited_ms;
+};
+
+static void *rt_wait_pair(void *arg)
+{
+	struct rt_pair_waiter *w = arg;
+	struct sched_param sp = { .sched_priority = 10 };
+	struct epoll_event ev[2];
+	int64_t start;
+
+	w->tid = sys_gettid();
+	if (pin_cpu0() || sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		w->n = -2;
+		atomic_store(&w->done, true);
+		return NULL;
+	}
+	start = now_ms();
+	w->n = epoll_wait(w->ep, ev, 2, RT_WAIT_MS);
+	w->waited_ms = now_ms() - start;
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+/*
+ * A remount that raises max_file_size wakes the files that gain room one at a time, with no
+ * spinlock held: the walk of the instance's inodes pins an inode, drops s_inode_list_lock,
+ * wakes the file and reschedules, as drop_pagecache_sb() does. So a real-time waiter on the
+ * remounter's CPU that watches two full files runs right after the first wake-up, before the
+ * walk reaches the second file, and its epoll_wait() returns one event. A walk that wakes
+ * every file under s_inode_list_lock (preemption off, for up to max_files files, in a loop an
+ * unprivileged mounter can drive) lets it run only after the whole walk: two events.
+ */
+TEST_F_TIMEOUT(fs, remount_wakes_one_file_at_a_time, LFS_TIMEOUT)
+{
+	static const long epoll_nrs[] = { __NR_epoll_wait, __NR_epoll_pwait, -1 };
+	struct rt_pair_waiter w = { .ep = -1 };
+	struct epoll_event ev[2];
+	char chunk[4096];
+	int fd[2], i;
+	pthread_t t;
+
+	ASSERT_EQ(0, lfs_remount(self->mnt[0], "max_file_size=4k"));
+	memset(chunk, 'f', sizeof(chunk));
+	w.ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_GE(w.ep, 0);
+	for (i = 0; i < 2; i++) {
+		fd[i] = create_file(self->mnt[0], i ? "full1" : "full0", NULL);
+		ASSERT_GE(fd[i], 0);
+		ASSERT_EQ(4096, write(fd[i], chunk, sizeof(chunk)));
+		ev[0] = (struct epoll_event){ .events = EPOLLOUT, .data.fd = fd[i] };
+		ASSERT_EQ(0, epoll_ctl(w.ep, EPOLL_CTL_ADD, fd[i], &ev[0]));
+	}
+	ASSERT_EQ(0, epoll_wait(w.ep, ev, 2, 0)) TH_LOG("full files reported writable");
+
+	ASSERT_EQ(0, pin_cpu0());
+	ASSERT_EQ(0, pthread_create(&t, NULL, rt_wait_pair, &w));
+	while (!w.tid)
+		sleep_ms(1);
+	ASSERT_EQ(0, wait_task_blocked(w.tid, epoll_nrs, &w.done, RT_WAIT_MS / 2))
+	TH_LOG("the real-time waiter never went to sleep");
+	ASSERT_EQ(0, lfs_remount(self->mnt[0], "max_file_size=8k"));
+	pthread_join(t, NULL);
+	ASSERT_NE(-2, w.n) TH_LOG("cannot pin or make the waiter SCHED_FIFO");
+	EXPECT_EQ(1, w.n)
+	TH_LOG("the waiter woke to %d ready files after %lld ms: it could not run before the "
+	       "remount had woken every file (0: not woken within %d ms)",
+	       w.n, (long long)w.waited_ms, RT_WAIT_MS);
+	EXPECT_EQ(2, epoll_wait(w.ep, ev, 2, 0)) TH_LOG("both files have room after the remount");
+	close(w.ep);
+	close(fd[0]);
+	close(fd[1]);
+}
+
 LFS_MAIN

@@ -8,6 +8,10 @@
 //! position moved (readability depends on it). `open`, `release` and `poll` go to the
 //! [`FileSystem`].
 //!
+//! `O_DIRECT` is accepted, as tmpfs accepts it (`shmem_file_open()`): the data lives in the
+//! page cache, so direct I/O is served from it, reads by `filemap_read()` and writes by
+//! `generic_perform_write()`, neither of which looks at `IOCB_DIRECT`.
+//!
 //! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
 
 use super::{
@@ -26,10 +30,6 @@ use kernel::{
     error::from_result,
     fs::File,
     prelude::*,
-    sync::atomic::{
-        atomic_load,
-        Relaxed, //
-    },
     types::ForeignOwnable, //
 };
 
@@ -41,7 +41,7 @@ impl<T: FileSystem> FileOps<T> {
         open: Some(open::<T>),
         release: Some(release::<T>),
         poll: Some(poll::<T>),
-        read_iter: Some(bindings::generic_file_read_iter),
+        read_iter: Some(read_iter),
         write_iter: Some(write_iter::<T>),
         llseek: Some(llseek::<T>),
         mmap_prepare: Some(bindings::generic_file_mmap_prepare),
@@ -58,18 +58,27 @@ pub(super) fn file_operations<T: FileSystem>() -> &'static bindings::file_operat
     &FileOps::<T>::OPS
 }
 
-/// Returns a file's position (`f_pos`), as a racy snapshot (`READ_ONCE()`): poll reads it
-/// without the position lock, as other pollable files do.
+/// Returns a file's position (`f_pos`), as a racy snapshot: poll reads it without the
+/// position lock, as other pollable files do.
 ///
 /// The value may be stale by the time it is used: a seek wakes the pollers after it moved the
 /// position, so a poller that read the old one is woken and reads again.
 pub(crate) fn file_pos(file: &File) -> i64 {
-    // SAFETY: `file` is valid, so `f_pos` is a valid, aligned `loff_t`. The VFS writes it with
-    // plain stores under `f_pos_lock`, which poll does not take: this is the same racy
-    // `READ_ONCE()` other `->poll`s do. On 64-bit targets the aligned load is single-copy
-    // atomic; on a 32-bit target it could tear, as the C side's own lockless reads could,
-    // which the wake-up after every seek and write makes harmless (the mask is read again).
-    unsafe { atomic_load(&raw mut (*file.as_ptr()).f_pos, Relaxed) }
+    // SAFETY: `file` is a valid file.
+    unsafe { pos_racy(file.as_ptr()) }
+}
+
+/// Returns `file`'s position, read without `f_pos_lock`.
+///
+/// # Safety
+///
+/// `file` must be a valid file.
+unsafe fn pos_racy(file: *mut bindings::file) -> i64 {
+    // SAFETY: `file` is valid (function safety requirement). The VFS writes `f_pos` with plain
+    // stores under `f_pos_lock`, or without it for a description only one task uses
+    // (`fdget_pos()`); `locustfs_file_pos_racy()` is a `data_race(READ_ONCE())`, the
+    // kernel's marked lockless read, which sees some position the description had.
+    unsafe { bindings::locustfs_file_pos_racy(file) }
 }
 
 /// Returns the inode of a regular file of `T` and its state.
@@ -98,7 +107,12 @@ unsafe extern "C" fn open<T: FileSystem>(
         // SAFETY: `file` is valid for the duration of this call.
         let open_file = T::open(inode, &node, unsafe { File::from_raw_file(file) })?;
         // SAFETY: `file` is being opened by us alone; `release` takes `private_data` back.
-        unsafe { (*file).private_data = open_file.into_foreign() };
+        // `FMODE_CAN_ODIRECT` lets `do_dentry_open()` accept `O_DIRECT` (and `fcntl()` set
+        // it later), as `shmem_file_open()` does: see the module documentation.
+        unsafe {
+            (*file).private_data = open_file.into_foreign();
+            (*file).f_mode |= bindings::LOCUSTFS_FMODE_CAN_ODIRECT;
+        }
         Ok(0)
     })
 }
@@ -107,7 +121,8 @@ unsafe extern "C" fn open<T: FileSystem>(
 ///
 /// `__fput()` (`fs/file_table.c`) calls this after `eventpoll_release()` has unlinked every
 /// epoll item watching this file, and before it drops the file's dentry and mount: the file's
-/// state in `private_data` may go now and not earlier (see `docs/design.md`).
+/// state in `private_data` may go now and not earlier (see `docs/design.md`). The file's
+/// reference count is already zero, so no [`File`] is made of it.
 ///
 /// # Safety
 ///
@@ -123,13 +138,7 @@ unsafe extern "C" fn release<T: FileSystem>(
     // SAFETY: An open file holds a reference to its dentry until after `release`.
     let dentry = unsafe { Dentry::<T>::from_raw((*file).__bindgen_anon_1.f_path.dentry) };
     if let Some(node) = inode.node() {
-        // SAFETY: `file` is valid for the duration of this call.
-        T::release(
-            &node,
-            dentry,
-            unsafe { File::from_raw_file(file) },
-            open_file,
-        );
+        T::release(&node, dentry, open_file);
     }
     0
 }
@@ -156,6 +165,19 @@ unsafe extern "C" fn poll<T: FileSystem>(
     T::poll(inode, &node, open_file, &poller)
 }
 
+/// `file_operations->read_iter`: `filemap_read()`, for buffered and `O_DIRECT` reads alike.
+///
+/// `generic_file_read_iter()` would hand an `IOCB_DIRECT` read to `a_ops->direct_IO`, which
+/// `ram_aops` does not have: the page cache is the file's only copy.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid `kiocb` on a file of `T` and a valid `iov_iter`.
+unsafe extern "C" fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::iov_iter) -> isize {
+    // SAFETY: The arguments are valid (function safety requirement); nothing was read yet.
+    unsafe { bindings::filemap_read(iocb, to, 0) }
+}
+
 /// `file_operations->llseek`: `generic_file_llseek`, then a wake-up if the position moved.
 ///
 /// `EPOLLIN` depends on the description's position, so seeking back over unread data makes it
@@ -169,14 +191,16 @@ unsafe extern "C" fn llseek<T: FileSystem>(
     offset: bindings::loff_t,
     whence: c_int,
 ) -> bindings::loff_t {
-    // SAFETY: `file` is valid for this call.
-    let before = file_pos(unsafe { File::from_raw_file(file) });
+    // SAFETY: `file` is valid for this call. It may be a description whose position lock
+    // `fdget_pos()` skipped (only this task uses it), so no `File` is made of it.
+    let before = unsafe { pos_racy(file) };
     // SAFETY: The arguments are valid (function safety requirement).
     let ret = unsafe { bindings::generic_file_llseek(file, offset, whence) };
     if ret >= 0 && ret != before {
         // SAFETY: `file` is a file of `T`, alive for this call.
-        if let Some(node) = unsafe { file_inode::<T>(file) }.node() {
-            T::readiness_changed(&node, Change::Data);
+        let inode = unsafe { file_inode::<T>(file) };
+        if let Some(node) = inode.node() {
+            T::readiness_changed(inode, &node, Change::Data);
         }
     }
     ret
@@ -184,6 +208,10 @@ unsafe extern "C" fn llseek<T: FileSystem>(
 
 /// `file_operations->write_iter`: `generic_perform_write` with the size charged to `T`
 /// first and pollers woken after.
+///
+/// Pollers are woken whenever the size changed, even by a write that failed: with a buffer
+/// that faults, `generic_perform_write()` has already called `write_begin`/`write_end`, and
+/// `simple_write_end()` sets `i_size` to the write's position even when it copied nothing.
 ///
 /// # Safety
 ///
@@ -199,20 +227,27 @@ unsafe extern "C" fn write_iter<T: FileSystem>(
     };
     // SAFETY: The inode is valid; its lock serialises writers and truncation.
     unsafe { bindings::inode_lock(inode.as_ptr()) };
+    let size_before = inode.size();
     // SAFETY: The arguments are valid and the inode is locked.
     let ret = unsafe { write_locked(inode, &node, iocb, from) };
+    let resized = inode.size() != size_before;
     // SAFETY: Locked above.
     unsafe { bindings::inode_unlock(inode.as_ptr()) };
+    if ret > 0 || resized {
+        T::readiness_changed(inode, &node, Change::Data);
+    }
     if ret <= 0 {
         return ret;
     }
-    T::readiness_changed(&node, Change::Data);
     // SAFETY: `iocb` is valid; `ret` bytes were written.
     unsafe { bindings::generic_write_sync(iocb, ret) }
 }
 
 /// The locked part of [`write_iter`], as `__generic_file_write_iter` does it for the page
 /// cache: limit checks, charge, privilege and time updates, copy.
+///
+/// A write that does not fit in the instance writes what fits and returns a short count, as
+/// on tmpfs; one of which nothing fits fails with `ENOSPC`.
 ///
 /// # Safety
 ///
@@ -231,10 +266,17 @@ unsafe fn write_locked<T: FileSystem>(
     }
     let sb = inode.super_block();
     // SAFETY: `iocb` is valid.
-    let end = unsafe { (*iocb).ki_pos } + count as i64;
+    let pos = unsafe { (*iocb).ki_pos };
+    let end = pos + count as i64;
     if end > inode.size() {
-        if let Err(e) = T::charge_size(sb, node, end) {
-            return e.to_errno() as isize;
+        let fits = match T::charge_size_up_to(sb, node, end) {
+            Ok(fits) if fits > pos => fits,
+            Ok(_) => return ENOSPC.to_errno() as isize,
+            Err(e) => return e.to_errno() as isize,
+        };
+        if fits < end {
+            // SAFETY: `from` is valid; this only shortens it.
+            unsafe { bindings::iov_iter_truncate(from, (fits - pos) as u64) };
         }
     }
     // SAFETY: The arguments are valid and the inode is locked.

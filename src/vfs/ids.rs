@@ -90,6 +90,30 @@ impl<'a> UserNs<'a> {
         core::ptr::eq(self.ptr, UserNs::initial().ptr)
     }
 
+    /// Returns the host user answerable for this namespace: the owner of the outermost
+    /// namespace of its chain (below the initial one) that is not owned by the host's root.
+    ///
+    /// Every namespace an unprivileged user creates, nested or not, and whatever ids it maps,
+    /// leads back to the first one they created, owned by their own id. `None` for the initial
+    /// namespace and for a chain whose namespaces all belong to root (a privileged container
+    /// runtime's), where root chose the memory the namespace may use.
+    pub(crate) fn host_user(&self) -> Option<Kuid> {
+        let initial = UserNs::initial().ptr;
+        let mut ns = self.ptr;
+        let mut user = None;
+        while !core::ptr::eq(ns, initial) {
+            // SAFETY: `ns` is `self`'s namespace (alive for `'a`, type invariant) or one of its
+            // ancestors, which a namespace keeps alive through its `parent` reference.
+            let (owner, parent) = unsafe { ((*ns).owner, (*ns).parent) };
+            // `GLOBAL_ROOT_UID` is 0.
+            if owner.val != 0 {
+                user = Some(Kuid(owner));
+            }
+            ns = parent;
+        }
+        user
+    }
+
     /// Returns the kernel id of user `uid` of this namespace, `None` if `uid` has no mapping.
     pub(crate) fn kuid(&self, uid: u32) -> Option<Kuid> {
         // SAFETY: `ptr` is a live user namespace (type invariant).

@@ -196,8 +196,8 @@ unsafe fn new_inode<T: FileSystem>(
             Some(node) => {
                 (*inode).i_op = &InodeOps::<T>::FILE;
                 (*inode).__bindgen_anon_3.i_fop = file::file_operations::<T>();
-                // Under `i_lock`: `SuperBlock::for_each_node` may already see the inode on
-                // `s_inodes` and reads `i_private` with that lock held.
+                // Under `i_lock`: `SuperBlock::for_each_file` may already see the inode on
+                // `s_inodes` and checks `i_private` with that lock held.
                 bindings::spin_lock(&raw mut (*inode).i_lock);
                 (*inode).i_private = node.into_foreign();
                 bindings::spin_unlock(&raw mut (*inode).i_lock);
@@ -482,7 +482,7 @@ unsafe extern "C" fn setattr<T: FileSystem>(
             } else {
                 Change::Data
             };
-            T::readiness_changed(&node, change);
+            T::readiness_changed(inode, &node, change);
         }
         Ok(0)
     })

@@ -108,7 +108,7 @@ pub(crate) struct SuperParams {
     pub(crate) root_uid: Option<Kuid>,
     /// Root directory group, if set.
     pub(crate) root_gid: Option<Kgid>,
-    /// Whether every regular file may have room to grow that it had not (the size limit was
+    /// Whether a regular file may have room to grow that it had not (the size limit was
     /// raised): once the parameters are applied, [`FileSystem::readiness_changed`] is called
     /// for each with [`Change::Room`].
     pub(crate) wake_files: bool,
@@ -122,7 +122,8 @@ pub(crate) enum Change {
     /// truncate that grew the file, or a seek that moved one description's position.
     Data,
     /// Only room to write may have appeared, the same for every description: a truncate that
-    /// shrank the file, or a raised size limit.
+    /// shrank the file, or a raised size limit. The file may still have no room (it can be
+    /// larger than a limit lowered by a remount): the filesystem checks before it says so.
     Room,
 }
 
@@ -198,15 +199,23 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn evict(sb: &SuperBlock<Self>, node: Option<Arc<Self::Node>>);
 
     /// Charges a regular file's new size against the limits. Called with the inode locked,
-    /// before a write or truncate sets `i_size` to `size`, and again afterwards with the size
-    /// the file actually has.
+    /// before a truncate sets `i_size` to `size` (all or nothing), and after a write or
+    /// truncate with the size the file actually has (which only ever releases a charge).
     fn charge_size(sb: &SuperBlock<Self>, node: &Self::Node, size: i64) -> Result;
 
+    /// Charges as much of a regular file's growth to `size` as the limits allow, as a write
+    /// does that writes what fits. Returns the size the file may now reach (at most `size`,
+    /// at least its current charge), or an error if it may not grow at all. Called with the
+    /// inode locked, before a write.
+    fn charge_size_up_to(sb: &SuperBlock<Self>, node: &Self::Node, size: i64) -> Result<i64>;
+
     /// Called after something a regular file's readiness depends on changed: its contents or
-    /// size (write, truncate), an open file's position (a seek that moved it), or a limit (a
-    /// remount, see [`SuperParams::wake_files`]); `change` says which. Called in atomic
-    /// context: must not sleep.
-    fn readiness_changed(node: &Self::Node, change: Change);
+    /// size (write, truncate, also a failed write that grew the file), an open file's
+    /// position (a seek that moved it), or a limit (a remount, see
+    /// [`SuperParams::wake_files`]); `change` says which. `inode` has the file's size and
+    /// limit as they are after the change. Must not sleep (it may be called in atomic
+    /// context).
+    fn readiness_changed(inode: &Inode<Self>, node: &Self::Node, change: Change);
 
     /// Called after a regular file's name was removed by `unlink` or by a rename over it.
     fn name_removed(node: &Self::Node);
@@ -227,7 +236,11 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn create_failed(node: &Self::Node, name: NameLock<'_, Self>);
 
     /// `->release` of a regular file: called by `__fput()` after `eventpoll_release()`.
-    fn release(node: &Self::Node, dentry: &Dentry<Self>, file: &File, open_file: Self::OpenFile);
+    ///
+    /// No [`File`] is passed: the file's reference count is already zero here (`fput()`
+    /// dropped it before `__fput()`), and a `File` would let safe code take a new reference
+    /// to a file being freed.
+    fn release(node: &Self::Node, dentry: &Dentry<Self>, open_file: Self::OpenFile);
 
     /// `->poll` of a regular file (`poller.file()`): returns the ready mask.
     fn poll(

@@ -12,9 +12,11 @@
 //! therefore only name events that are ready for *every* open file description on the queue.
 //!
 //! Its last drop gives the same guarantees as `PollCondVarBox`: `__wake_up_pollfree()` detaches
-//! every waiter that may still be linked (epoll, io_uring, aio; `POLLFREE`), and the memory is
+//! every epoll, io_uring and aio waiter that may still be linked (`POLLFREE`), and the memory is
 //! freed after an RCU grace period, since those waiters drop their pointer to the head under
-//! RCU. The drop does not sleep.
+//! RCU. `select` and `poll` entries ignore `POLLFREE` (`pollwake()`): none can be linked at the
+//! last drop, because each holds a reference to its file and the queue outlives every open
+//! file of its owner (see [`Poller::wait_on`]). The drop does not sleep.
 //!
 //! C headers: [`include/linux/wait.h`](srctree/include/linux/wait.h),
 //! [`include/linux/poll.h`](srctree/include/linux/poll.h)
@@ -123,9 +125,18 @@ impl Drop for PollQueue {
         // SAFETY: The box is freed below without running `Head`'s destructor, which has
         // nothing to do: a `wait_queue_head` needs no teardown once it has no waiters.
         let head = KBox::into_raw(unsafe { Pin::into_inner_unchecked(head) });
-        // SAFETY: `head` is valid until it is freed below. `__wake_up_pollfree()` wakes every
-        // waiter still linked with `POLLFREE`; each one unlinks itself under the queue's lock
-        // and drops its pointer to the head with RCU-safe stores.
+        // SAFETY: `head` is valid until it is freed below. Who can still be linked:
+        // - no `select`/`poll` entry: `__pollwait()` holds a reference to the entry's file
+        //   until `poll_freewait()` unlinks it, and the owner of a queue drops its last
+        //   reference only once every file that could register on it was released (a
+        //   documented requirement of `Poller::wait_on`); `pollwake()` would ignore
+        //   `POLLFREE`, so this is what keeps them off a freed head;
+        // - epoll items are unlinked by `eventpoll_release()` before `->release`, for the same
+        //   reason none of them is left either;
+        // - an io_uring or aio poll that a future owner let outlive the file would be: for
+        //   it, `__wake_up_pollfree()` wakes with `POLLFREE`, and each such waiter unlinks
+        //   itself under the queue's lock and clears its pointer to the head with
+        //   `smp_store_release()`, read under RCU.
         unsafe { bindings::__wake_up_pollfree((*head).wait.get()) };
         // SAFETY: `head` came from `KBox` (so `kvfree` may free it) and is not used again
         // here; RCU readers that still see it (epoll's `ep_remove_wait_queue()`, io_uring's
@@ -169,7 +180,8 @@ impl<'a> Poller<'a> {
     /// `vfs_poll()` does not) to `queue`.
     ///
     /// `queue` must outlive the file's open file description: an open file holds a reference
-    /// to it until `->release`. `select` and `poll` unlink themselves before they drop their
+    /// to it until `->release`, and [`PollQueue`]'s drop relies on it (`select` and `poll`
+    /// entries ignore `POLLFREE`; they are unlinked only when they end, holding the file). `select` and `poll` unlink themselves before they drop their
     /// reference to the file; epoll unlinks in `eventpoll_release()`, before `->release`;
     /// io_uring and aio unlink when their request ends, and [`PollQueue`]'s drop detaches them
     /// in any case.

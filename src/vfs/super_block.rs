@@ -30,11 +30,6 @@ use kernel::{
     page::PAGE_SIZE,
     prelude::*,
     seq_file::SeqFile,
-    sync::atomic::{
-        atomic_load,
-        atomic_store,
-        Relaxed, //
-    },
     types::{
         ForeignOwnable,
         Opaque, //
@@ -76,12 +71,13 @@ impl<T: FileSystem> SuperBlock<T> {
 
     /// Returns the largest size a file may reach (`s_maxbytes`), read without a lock.
     ///
-    /// A remount that raises it wakes every file's pollers afterwards (see
+    /// A remount that raises it wakes the pollers of every file that then has room (see
     /// [`SuperParams::wake_files`]), so a poller that read the old value polls again.
     pub(crate) fn max_bytes(&self) -> i64 {
-        // SAFETY: The superblock is live; `s_maxbytes` is an aligned `loff_t`, stored with
-        // `atomic_store` by `apply()` (a `READ_ONCE()`-style load pairs with it).
-        unsafe { atomic_load(&raw mut (*self.as_ptr()).s_maxbytes, Relaxed) }
+        // SAFETY: The superblock is live. `locustfs_sb_maxbytes()` is a `READ_ONCE()`: the
+        // only writer is `apply()`, with `s_umount` held for writing, through
+        // `WRITE_ONCE()`, so this sees the old or the new limit, never a mix.
+        unsafe { bindings::locustfs_sb_maxbytes(self.as_ptr()) }
     }
 
     /// Returns the filesystem's state of this superblock.
@@ -96,25 +92,35 @@ impl<T: FileSystem> SuperBlock<T> {
     pub(super) fn apply(&self, params: &SuperParams) {
         let sb = self.as_ptr();
         // SAFETY: The caller is `fill_super` or `reconfigure`, which the VFS serialises with
-        // `s_umount` held for writing; `s_maxbytes` is only read as a limit, by I/O paths and
-        // by `max_bytes()` without a lock, hence the `WRITE_ONCE()`-style store.
-        unsafe { atomic_store(&raw mut (*sb).s_maxbytes, params.max_bytes, Relaxed) };
+        // `s_umount` held for writing. C code (`generic_write_checks()`, `inode_newsize_ok()`)
+        // reads `s_maxbytes` plainly without that lock and `max_bytes()` with a
+        // `READ_ONCE()`; the `WRITE_ONCE()` here makes it a single store, so every reader
+        // sees the old or the new limit, each a valid one.
+        unsafe { bindings::locustfs_set_sb_maxbytes(sb, params.max_bytes) };
         // SAFETY: A set-up superblock has a root dentry with a directory inode of `T`.
         let root = unsafe { Inode::<T>::from_raw((*(*sb).s_root).d_inode) };
         root.set_owner_and_mode(params.root_uid, params.root_gid, params.root_mode);
         if params.wake_files {
-            self.for_each_node(|node| T::readiness_changed(node, Change::Room));
+            self.for_each_file(|inode, node| T::readiness_changed(inode, node, Change::Room));
         }
     }
 
-    /// Calls `f` with the state of every regular file of this superblock that is neither
-    /// being set up nor torn down, as `drop_pagecache_sb()` walks `s_inodes`.
+    /// Calls `f` with every regular file of this superblock that is neither being set up nor
+    /// torn down, and its state; `f` may sleep.
     ///
-    /// `f` runs with `s_inode_list_lock` and the inode's `i_lock` held: it must not sleep.
-    pub(crate) fn for_each_node(&self, mut f: impl FnMut(&T::Node)) {
+    /// The walk is `drop_pagecache_sb()`'s (`fs/drop_caches.c`): each inode is pinned with
+    /// `__iget()` under its `i_lock`, then `s_inode_list_lock` is dropped while `f` runs, and
+    /// the walk reschedules between inodes. So neither the list lock nor an inode's lock is
+    /// held across `f` (a wake-up runs every epoll, io_uring and aio callback of the file),
+    /// and a walk over `max_files` inodes, which an unprivileged mounter can start in a loop,
+    /// cannot hog the CPU.
+    pub(crate) fn for_each_file(&self, mut f: impl FnMut(&Inode<T>, &T::Node)) {
         let sb = self.as_ptr();
+        let mut pinned: *mut bindings::inode = ptr::null_mut();
         // SAFETY: `sb` is live; `s_inodes` is a list of `inode.i_sb_list` entries protected by
-        // `s_inode_list_lock`, held for the whole walk.
+        // `s_inode_list_lock`. An inode pinned by `__iget()` stays on the list (eviction
+        // removes it only after the last `iput()`), so `pos`, the list entry of the inode
+        // pinned last, is still linked when the walk takes the lock again and moves on.
         unsafe {
             let head = &raw mut (*sb).s_inodes;
             bindings::spin_lock(&raw mut (*sb).s_inode_list_lock);
@@ -123,18 +129,34 @@ impl<T: FileSystem> SuperBlock<T> {
                 let inode: *mut bindings::inode =
                     kernel::container_of!(pos, bindings::inode, i_sb_list);
                 bindings::spin_lock(&raw mut (*inode).i_lock);
-                // An inode not being set up or freed (checked under `i_lock`, which eviction
-                // takes to set `I_FREEING` before `evict_inode`) keeps its `i_private` for as
-                // long as the lock is held: `Inode::node` may borrow it.
-                if bindings::inode_state_read(inode) & bindings::LOCUSTFS_I_SKIP == 0 {
-                    if let Some(node) = Inode::<T>::from_raw(inode).node() {
-                        f(&node);
-                    }
+                // Checked under `i_lock`, which eviction takes to set `I_FREEING` and
+                // `make_node` to attach `i_private`: a regular file whose state is attached
+                // keeps it until it is evicted, which the pin below prevents.
+                if bindings::inode_state_read(inode) & bindings::LOCUSTFS_I_SKIP != 0
+                    || Inode::<T>::from_raw(inode).node().is_none()
+                {
+                    bindings::spin_unlock(&raw mut (*inode).i_lock);
+                    pos = (*pos).next;
+                    continue;
                 }
+                bindings::__iget(inode);
                 bindings::spin_unlock(&raw mut (*inode).i_lock);
+                bindings::spin_unlock(&raw mut (*sb).s_inode_list_lock);
+                // The reference taken above keeps the inode, and with it `i_private` (no longer
+                // written: see above), alive.
+                let file = Inode::<T>::from_raw(inode);
+                if let Some(node) = file.node() {
+                    f(file, &node);
+                }
+                // Dropping the previous pin may evict that inode: no lock may be held.
+                bindings::iput(pinned);
+                pinned = inode;
+                bindings::locustfs_cond_resched();
+                bindings::spin_lock(&raw mut (*sb).s_inode_list_lock);
                 pos = (*pos).next;
             }
             bindings::spin_unlock(&raw mut (*sb).s_inode_list_lock);
+            bindings::iput(pinned);
         }
     }
 }
