@@ -57,7 +57,7 @@ impl Drop for Registry {
     /// leave its capacity allocated. Every instance is gone by then (the filesystem type is
     /// unregistered first, and a mounted instance holds the module).
     fn drop(&mut self) {
-        let old = core::mem::replace(&mut *USERS.lock(), KVec::new());
+        let old = core::mem::take(&mut *USERS.lock());
         drop(old);
     }
 }
