@@ -290,6 +290,11 @@ unsafe extern "C" fn create<T: FileSystem>(
 /// `->release` will never run for it. The new name is then handed to
 /// [`FileSystem::create_failed`] while the directory is still locked.
 ///
+/// Once `->open` succeeded, `do_dentry_open()` marks the file opened (`FMODE_OPENED`) and in
+/// 7.3 can then fail only on `O_DIRECT` without `FMODE_CAN_ODIRECT`, which `->open` always
+/// sets: an opened create does not fail here, so its `->release` never removes a name that
+/// `lookup_open()` did not announce with `fsnotify_create()`.
+///
 /// # Safety
 ///
 /// Called by `lookup_open()` with `dir` locked (exclusively for `O_CREAT`), a negative or
