@@ -52,23 +52,24 @@ recipe() {
 	awk -v name="$1" -f "$REPO/tests/recipes.awk" "$DOC" >"$WORK/$1" && echo "$WORK/$1"
 }
 
-# built NAME SOURCE: the compiled recipe NAME's source (SOURCE, as saved by the build) is the
-# document's recipe as it is now: a changed recipe must be rebuilt before it is run.
+# built NAME SOURCE: the compiled recipe NAME was built from the document's recipe as it is now
+# (SOURCE: the copy the build kept, under tests/build/recipes): a changed recipe must be
+# rebuilt before it is run.
 built() {
-	[ -x "$RECIPES/${2:-$1}" ] || { echo "# $RECIPES/$1 not built (make tests, scripts/cookbook-build.sh)"; return 1; }
 	recipe "$1" >/dev/null && cmp "$WORK/$1" "$RECIPES/$2" ||
-		{ echo "# $RECIPES/$2 is not the document's $1: rebuild it"; return 1; }
+		{ echo "# $RECIPES/$2 is not the document's $1: rebuild it (make tests, scripts/cookbook-build.sh)"; return 1; }
 }
 
-# every_recipe_run: every recipe in the document is run by cookbook.sh or cookbook-vng.sh
+# every_recipe_run: every recipe in the document is run by cookbook.sh, cookbook-vng.sh or this file
 # (a "recipe NAME" or "built NAME" line there).
 every_recipe_run() {
 	_list=$(awk -f "$REPO/tests/recipes.awk" "$DOC") || return 1
 	[ -n "$_list" ] || { echo "# no recipes in $DOC"; return 1; }
 	_missing=
 	for _r in $(echo "$_list" | cut -d' ' -f1); do
-		cat "$REPO/tests/cookbook.sh" "$REPO/tests/cookbook-vng.sh" |
-			grep -Eq "(recipe|built) $_r( |\$)" || _missing="$_missing $_r"
+		cat "$REPO/tests/cookbook.sh" "$REPO/tests/cookbook-vng.sh" "$REPO/tests/cookbook-lib.sh" |
+			grep -Eq "(recipe|built) $(echo "$_r" | sed 's/\./\\./g')([^A-Za-z0-9._/-]|\$)" ||
+			_missing="$_missing $_r"
 	done
 	[ -z "$_missing" ] || { echo "# recipes nobody runs:$_missing"; return 1; }
 }
@@ -168,8 +169,8 @@ lock_recipe() {
 channel_recipe() {
 	_n=$1 _reader=$2 _f=$MNT/news-$1 _in=$WORK/$1.in _r=$WORK/$1.read
 	mkfifo "$_in"
+	exec 7<>"$_in" # read-write: opening it does not wait for the other end
 	spawn writer sh "$(recipe news-writer.sh)" "$_f" <"$_in"
-	exec 7>"$_in"
 	printf 'one\n' >&7
 	# shellcheck disable=SC2086 # the reader's words
 	spawn r1 $_reader "$_f" >"$_r.1" 2>&1
