@@ -27,7 +27,8 @@ wait_for() {
 }
 
 # spawn VAR COMMAND...: starts COMMAND in the background and stores its pid in VAR (and in the
-# list the cleanup kills).
+# list the cleanup kills). Its standard input is /dev/null, as for any background command of a
+# non-interactive shell; its output can be redirected (spawn VAR COMMAND >FILE).
 spawn() {
 	_var=$1
 	shift
@@ -86,9 +87,9 @@ is_pid_file() {
 
 # show FILE...: prints files as TAP comments (after a failed step).
 show() {
-	for _f; do
-		echo "# --- $_f:"
-		sed 's/^/#   /' "$_f" 2>/dev/null
+	for _shown; do
+		echo "# --- $_shown:"
+		sed 's/^/#   /' "$_shown" 2>/dev/null
 	done
 }
 
@@ -170,7 +171,9 @@ channel_recipe() {
 	_n=$1 _reader=$2 _f=$MNT/news-$1 _in=$WORK/$1.in _r=$WORK/$1.read
 	mkfifo "$_in"
 	exec 7<>"$_in" # read-write: opening it does not wait for the other end
-	spawn writer sh "$(recipe news-writer.sh)" "$_f" <"$_in"
+	sh "$(recipe news-writer.sh)" "$_f" <"$_in" &
+	writer=$!
+	bg_pids="$bg_pids $writer"
 	printf 'one\n' >&7
 	# shellcheck disable=SC2086 # the reader's words
 	spawn r1 $_reader "$_f" >"$_r.1" 2>&1
