@@ -53,6 +53,7 @@ modules: kernel
 tests: kernel
 	@$(MAKE) -s -C tests KSRC="$(KSRC)"
 	@scripts/ksft-install.sh "$(KSRC)"
+	@scripts/cookbook-build.sh
 
 # CMD and TIMEOUT reach scripts/run.sh through the environment, as they were typed: the shell
 # running the recipe never parses them, so CMD may hold any quotes, and make does not expand

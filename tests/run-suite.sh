@@ -39,7 +39,7 @@ KSFT_COLLECTION=filesystems/locustfs
 KMEMLEAK_FILE=/sys/kernel/debug/kmemleak
 ALL_PROGRAMS="kunit.sh mount_opts names lifecycle data limits poll poll_keyed perms userns stress_seed
 stress_close_race stress_exclusive stress_mount stress-ng.sh fault_inject vfs_correctness wake_order
-close_preempt module.sh"
+close_preempt readiness_oracle cookbook.sh module.sh"
 # The report headers, one list shared with the host's scripts/scan-log.sh.
 PATTERNS=$REPO/tests/report-patterns
 CLASSIFY=$REPO/tests/report-classes.awk
