@@ -15,9 +15,11 @@
 #               bench/results/profile.md (quick and full runs add them to docs/benchmarks.md)
 #   --kernel F  the guest kernel flavour (scripts/kernel.sh); figures only come from perf
 #   --in-boot prepare   the smoke run without a boot of its own, for a guest another command
-#               boots (make check: the suite's, after the suite): builds the programs, stages
-#               them with the work tree's locustfs.ko in bench/build/share-smoke and prints the
-#               guest command that runs them there (output and status stay in its out/)
+#               boots (make check: the virtme-ng boot test's, after the smoke test): builds the
+#               programs, stages them with the work tree's locustfs.ko in bench/build/share-smoke
+#               and prints two lines: the guest command that runs them there (run from the
+#               repository; output and status stay in the share's out/), and the kernel command
+#               line arguments the guest needs (a TSC under TCG, as below; may be empty)
 #   --in-boot judge [CONSOLE_LOG]   checks what that command left, as --smoke does, and the
 #               boot's kernel log from the command's start on (a report there fails the run)
 #
@@ -64,6 +66,22 @@ bench=$LOCUSTFS_TOP/bench
 stage=$LOCUSTFS_CACHE/bench-$flavour
 share=$stage/share
 
+# tsc_args: the kernel command line a guest needs for a clock fit for timing: without ACPI the
+# guest kernel finds no HPET or PM timer to calibrate the TSC against, marks it unstable and
+# keeps time with refined-jiffies, a 1 ms clock (the smoke run's sanity check sees samples of
+# 0 ns on it). Under TCG the guest's TSC is the host's, so the guest is told its frequency.
+# Nothing under KVM. Needs bench/build/tsc_khz.
+tsc_args() {
+	local accel khz
+	accel=$("$LOCUSTFS_TOP/qemu/accel.sh" ${bzimage:+--kernel "$bzimage"}) || die "bench: qemu/accel.sh failed"
+	if [ "$accel" = tcg ]; then
+		khz=$("$bench/build/tsc_khz") || die "bench: cannot measure the host's TSC frequency"
+		echo "tsc_early_khz=$khz tsc=reliable"
+	else
+		echo
+	fi
+}
+
 # stage_share KO: the guest's share: module, programs, guest script, empty output directory.
 stage_share() {
 	rm -rf "$share"
@@ -85,8 +103,10 @@ if [ -n "$in_boot" ]; then
 		make -s -C "$bench" >&2 || die "bench: building bench/ failed"
 		[ -f "$LOCUSTFS_TOP/locustfs.ko" ] || die "bench: no locustfs.ko in the work tree (make modules)"
 		stage_share "$LOCUSTFS_TOP/locustfs.ko"
-		# For the guest's sh, run from /repo.
-		echo "(cd $rel && echo '$marker' >/dev/kmsg && { sh guest.sh smoke >out/guest.log 2>&1; echo \$? >out/guest.status; })"
+		# For the guest's sh, run from the repository; the mounts under /tmp, which every
+		# guest has writable.
+		echo "(cd $rel && echo '$marker' >/dev/kmsg && { BENCH_MNT=/tmp/bench-mnt sh guest.sh smoke >out/guest.log 2>&1; echo \$? >out/guest.status; })"
+		tsc_args
 		;;
 	judge)
 		if [ ! -f "$share/out/guest.status" ]; then
@@ -166,14 +186,9 @@ fi
 stage_share "$ko"
 
 accel=$("$LOCUSTFS_TOP/qemu/accel.sh" --kernel "$bzimage")
-# Without ACPI the guest kernel finds no HPET or PM timer to calibrate the TSC against, marks it
-# unstable and keeps time with refined-jiffies: a 1 ms clock, useless for timing. Under TCG the
-# guest's TSC is the host's, so tell the guest its frequency.
 appends=()
-if [ "$accel" = tcg ]; then
-	khz=$("$bench/build/tsc_khz") || die "bench: cannot measure the host's TSC frequency"
-	appends=(--append "tsc_early_khz=$khz tsc=reliable")
-fi
+tsc=$(tsc_args)
+[ -z "$tsc" ] || appends=(--append "$tsc")
 case $mode in
 smoke) timeout=300 ;;
 quick | profile) timeout=900 ;;

@@ -197,7 +197,7 @@ run_boot() {
 	boots=$((boots + 1))
 	out=$LOCUSTFS_LOGS/mutants-boot$boots.out
 	console=$LOCUSTFS_LOGS/mutants-boot$boots.log
-	phase "mutants: boot $boots: ${kmemleak_first[*]} ${others[*]}"
+	phase "mutants: boot $boots: $(echo "${kmemleak_first[*]} ${others[*]}")"
 	start=$(date +%s)
 	"$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --log "$console" \
 		--timeout $((120 + 900 * $#)) -- "sh tests/run-mutants.sh$specs" >"$out" 2>"$out.err"
@@ -207,7 +207,7 @@ run_boot() {
 	for name in "${kmemleak_first[@]}" "${others[@]}"; do
 		if grep -aqx "$MARK begin $name" <(tr -d '\r' <"$out"); then
 			judge "$name" "$out" "$console" "$status"
-			info "$name: ${verdict_of[$name]}"
+			info "${verdict_of[$name]}"
 		else
 			left+=("$name")
 		fi

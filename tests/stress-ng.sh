@@ -125,13 +125,6 @@ else
 	SECS=2
 fi
 
-# trim STRING: STRING without leading and trailing blanks.
-trim() {
-	_t=$1
-	_t=${_t#"${_t%%[! 	]*}"}
-	echo "${_t%"${_t##*[! 	]}"}"
-}
-
 # runs_alone NAME KERNEL: NAME runs with no other stressor beside it: a stressor that makes the
 # kernel log a message (KERNEL), which every other one's --klog-check would see, and fsize,
 # whose --timeout is sized for its rounds on a CPU of its own.
@@ -151,13 +144,35 @@ run_stressor() {
 	echo $(($(date +%s) - _t0)) >"$3.secs"
 }
 
-# slot_worker SLOT: runs, on the instance of SLOT, each stressor of $LOGS/shared that no other
-# slot has claimed yet.
+# run_and_judge LINE SLOT: runs the stressor of the table's LINE on the instance of SLOT and
+# judges its run (LOG.problems). With SHARED set, it ran beside others: its slot goes to
+# LOG.slot, and when its one finding is a --klog-check message (with the exit status 2 that
+# --klog-check gives it), its name goes to $LOGS/klog-shared, to run again alone.
+run_and_judge() {
+	IFS='|' read -r _s _want _failure _kernel _reason <<LINE
+$1
+LINE
+	run_stressor "$_s" "$MNT-$2" "$LOGS/$_s.log"
+	judge "$_s" "$_want" "$_failure" "$_kernel" "$LOGS/$_s.log"
+	[ -n "${SHARED:-}" ] || return 0
+	echo "$2" >"$LOGS/$_s.log.slot"
+	read -r _problems <"$LOGS/$_s.log.problems"
+	case ";$_problems;" in
+	*";$KLOG_PROBLEM;"*)
+		if [ -z "$(echo "$_problems" | tr ';' '\n' | grep -vxF -e "$KLOG_PROBLEM" |
+			grep -v '^exit 2, expected ')" ]; then
+			echo "$_s" >>"$LOGS/klog-shared"
+		fi
+		;;
+	esac
+}
+
+# slot_worker SLOT: runs and judges, on the instance of SLOT, each stressor of $LOGS/shared that
+# no other slot has claimed yet.
 slot_worker() {
-	while IFS='|' read -r _s _rest; do
-		mkdir "$LOGS/$_s.claim" 2>/dev/null || continue
-		run_stressor "$_s" "$MNT-$1" "$LOGS/$_s.log"
-		echo "$1" >"$LOGS/$_s.log.slot"
+	while read -r _line; do
+		mkdir "$LOGS/${_line%%|*}.claim" 2>/dev/null || continue
+		SHARED=1 run_and_judge "$_line" "$1"
 	done <"$LOGS/shared"
 }
 
@@ -251,70 +266,48 @@ step "mount -t locustfs -o $OPTS none $MNT-N, N = 1..$JOBS (an instance per slot
 step "--klog-check reports a kernel error message (control)" klog_control
 
 # The table, trimmed, one "NAME|WANT|FAILURE|KERNEL|REASON" a line, in $LOGS/table; the
-# stressors that share the guest also in $LOGS/shared, the others in $LOGS/alone.
+# stressors that share the guest (runs_alone) in $LOGS/shared, the others in $LOGS/alone.
+echo "$EXPECTED" | sed -n 's/^[ 	]*//; s/[ 	]*|[ 	]*/|/g; s/[ 	]*$//; /^[a-z]/p' >"$LOGS/table"
 : >"$LOGS/shared"
 : >"$LOGS/alone"
-while IFS='|' read -r s want failure kernel reason; do
-	s=$(trim "$s")
-	[ -n "$s" ] || continue
-	kernel=$(trim "$kernel")
-	line="$s|$(trim "$want")|$(trim "$failure")|$kernel|$(trim "$reason")"
-	echo "$line" >>"$LOGS/table"
+: >"$LOGS/klog-shared"
+while IFS='|' read -r s _want _failure kernel _reason; do
 	if [ "$JOBS" -gt 1 ] && ! runs_alone "$s" "$kernel"; then
-		echo "$line" >>"$LOGS/shared"
+		grep "^$s|" "$LOGS/table" >>"$LOGS/shared"
 	else
-		echo "$line" >>"$LOGS/alone"
+		grep "^$s|" "$LOGS/table" >>"$LOGS/alone"
 	fi
-done <<TABLE
-$EXPECTED
-TABLE
+done <"$LOGS/table"
 t0=$(date +%s)
 for i in $INSTANCES; do
 	slot_worker "$i" &
 done
 wait
 t1=$(date +%s)
-while IFS='|' read -r s _rest; do
-	run_stressor "$s" "$MNT-1" "$LOGS/$s.log"
+while read -r line; do
+	run_and_judge "$line" 1
 done <"$LOGS/alone"
 echo "# $(grep -c . "$LOGS/shared") stressors $JOBS at a time in $((t1 - t0)) s," \
 	"$(grep -c . "$LOGS/alone") alone in $(($(date +%s) - t1)) s"
 
-# Findings. A stressor that ran beside others and whose one finding is a --klog-check message
-# (with the exit status 2 --klog-check gives it) goes to $LOGS/klog-shared, to run again alone.
-: >"$LOGS/klog-shared"
-while IFS='|' read -r s want failure kernel _reason; do
-	judge "$s" "$want" "$failure" "$kernel" "$LOGS/$s.log"
-	problems=$(cat "$LOGS/$s.log.problems")
-	case ";$problems;" in
-	*";$KLOG_PROBLEM;"*)
-		others=$(echo "$problems" | tr ';' '\n' | grep -vxF -e "$KLOG_PROBLEM" |
-			grep -v '^exit 2, expected ')
-		if [ -e "$LOGS/$s.log.slot" ] && [ -z "$others" ]; then
-			echo "$s" >>"$LOGS/klog-shared"
-		fi
-		;;
-	esac
-done <"$LOGS/table"
 if [ -s "$LOGS/klog-shared" ]; then
 	echo "# --klog-check messages in stressors that ran beside others: each runs again alone"
 	found_alone=0
 	while read -r s; do
 		grep 'klog-check:' "$LOGS/$s.log" | head -n 3 | sed "s/^/#   $s, beside others: /"
-		IFS='|' read -r _s want failure kernel _reason <<LINE
-$(grep "^$s|" "$LOGS/table")
-LINE
-		run_stressor "$s" "$MNT-1" "$LOGS/$s.alone.log"
-		judge "$s" "$want" "$failure" "$kernel" "$LOGS/$s.alone.log"
-		[ -s "$LOGS/$s.alone.log.problems" ] && found_alone=1
+		for f in "" .rc .secs .problems; do
+			mv "$LOGS/$s.log$f" "$LOGS/$s.beside.log$f"
+		done
+		run_and_judge "$(grep "^$s|" "$LOGS/table")" 1
+		[ -s "$LOGS/$s.log.problems" ] && found_alone=1
 	done <"$LOGS/klog-shared"
 	while read -r s; do
 		if [ "$found_alone" = 1 ]; then
-			for f in "" .rc .secs .problems; do
-				cp "$LOGS/$s.alone.log$f" "$LOGS/$s.log$f"
-			done
 			echo again >"$LOGS/$s.log.slot"
 		else
+			for f in "" .rc .secs .problems; do
+				mv "$LOGS/$s.beside.log$f" "$LOGS/$s.log$f"
+			done
 			echo "$KLOG_PROBLEM, only beside other stressors" >"$LOGS/$s.log.problems"
 		fi
 	done <"$LOGS/klog-shared"
@@ -324,15 +317,20 @@ fi
 while IFS='|' read -r s want failure kernel _reason; do
 	tap_n=$((tap_n + 1))
 	log=$LOGS/$s.log
-	case $(cat "$log.slot" 2>/dev/null) in
+	slot=
+	[ -e "$log.slot" ] && read -r slot <"$log.slot"
+	case $slot in
 	'') how=alone ;;
 	again) how="run again alone" ;;
-	*) how="slot $(cat "$log.slot")" ;;
+	*) how="slot $slot" ;;
 	esac
-	how="$(cat "$log.secs") s, $how"
-	problems=$(cat "$log.problems")
+	read -r secs <"$log.secs"
+	read -r rc <"$log.rc"
+	problems=
+	read -r problems <"$log.problems"
+	how="$secs s, $how"
 	if [ -z "$problems" ]; then
-		echo "ok $tap_n - stress-ng --$s: exit $(cat "$log.rc") ($how)${_reason:+ (expected: $_reason)}"
+		echo "ok $tap_n - stress-ng --$s: exit $rc ($how)${_reason:+ (expected: $_reason)}"
 	else
 		echo "not ok $tap_n - stress-ng --$s: $problems ($how)"
 		show "$log"
