@@ -93,7 +93,7 @@ count_stage() {
 
 # stage NAME CMD...: runs one stage with its output shown and kept for counting.
 stage() {
-	local name=$1 log=$LOCUSTFS_LOGS/check-$1.log status start
+	local name=$1 log=$LOCUSTFS_LOGS/check-$1.log status start secs
 	shift
 	phase "check: $name"
 	start=$(date +%s)
