@@ -25,8 +25,8 @@ set -uo pipefail
 
 kdir=${1:?usage: scripts/check.sh KDIR}
 bzimage=$kdir/arch/x86/boot/bzImage
-: "${CHECK_BUDGET_CACHED:=720}"
-: "${CHECK_BUDGET_UNCACHED:=1020}"
+: "${CHECK_BUDGET_CACHED:=660}"
+: "${CHECK_BUDGET_UNCACHED:=900}"
 passed=0
 failed=0
 skipped=0

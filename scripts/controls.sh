@@ -116,7 +116,7 @@ if [ ${#only[@]} -eq 0 ]; then
 	fi
 	if [ -f "$cache_dir/last.inputs" ]; then
 		changed=$(diff <(echo "$inputs") "$cache_dir/last.inputs" | sed -n 's/^[<>] [0-9a-f]*  //p' |
-			sed 's/:.*//' | awk '!seen[$0]++' | tr '\n' ' ')
+			sed 's/:.*//' | awk '!seen[$0]++' | tr '\n' ' ' | sed 's/ $//')
 		[ -z "$changed" ] || info "changed since the last full run: $changed"
 	fi
 fi
