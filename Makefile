@@ -5,6 +5,8 @@
 #   make run [CMD='...'] [TIMEOUT=S]  boot the debug kernel, load + mount locustfs, run a demo
 #                          or CMD; the guest is stopped after S seconds (default 600)
 #   make check             the whole test suite in the guest; ends with "N passed, N failed, N skipped"
+#                          (FORCE=1: the negative controls run even when their verdict is cached)
+#   make controls          the negative controls, run whether or not their verdict is cached
 #   make test T=NAME       one suite program (tests/build/NAME or tests/NAME.sh) in a debug guest
 #   make modules           build locustfs.ko against $(KDIR)
 #   make fmt | lint        rustfmt check | clippy (CLIPPY=1), warnings are errors
@@ -33,8 +35,8 @@ KSRC = $(shell sed -n 's/^include \(.*\)\/Makefile$$/\1/p' $(KDIR)/Makefile 2>/d
 	grep . || echo $(KDIR))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM)
 
-.PHONY: all setup kernel modules tests run check test fmt lint rust-analyzer mutants soak bench \
-	clean
+.PHONY: all setup kernel modules tests run check controls test fmt lint rust-analyzer mutants \
+	soak bench clean
 
 all: modules
 
@@ -65,6 +67,9 @@ run: modules tests
 
 check: modules tests
 	@scripts/check.sh "$(KDIR)"
+
+controls: modules
+	@scripts/controls.sh --force "$(KDIR)"
 
 # One suite program (or several: T='poll data') in a booted debug guest, with the suite's
 # post-run checks: the inner loop.

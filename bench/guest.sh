@@ -22,13 +22,16 @@ mode=${1:?usage: guest.sh smoke|quick|full|profile}
 here=$(pwd)
 out=$here/out
 tmp=/tmp/bench-out
-LOCUST=/mnt/locust
+# Where the instances are mounted: BENCH_MNT (default /mnt; a guest whose /mnt is the host's,
+# read-only, as virtme-ng's is, names a directory under /tmp).
+MNT=${BENCH_MNT:-/mnt}
+LOCUST=$MNT/locust
 # The same file system mounted -o noatime (wakeup's locust-noatime series), and an instance
 # whose files hold one page at most (fanout --case room: a full file is one of 4096 bytes).
-LOCUST_NOATIME=/mnt/locust-noatime
-LOCUST_ROOM=/mnt/locust-room
+LOCUST_NOATIME=$MNT/locust-noatime
+LOCUST_ROOM=$MNT/locust-room
 ROOM_SIZE=4096
-TMPFS=/mnt/tmp
+TMPFS=$MNT/tmp
 COUNTERS=/sys/kernel/debug/locustfs
 mkdir -p "$out" "$tmp"
 

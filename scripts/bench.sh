@@ -4,6 +4,7 @@
 # bench/results/*.json, bench/results/*.svg and docs/benchmarks.md.
 #
 #   scripts/bench.sh [--quick] [--smoke] [--profile] [--kernel debug|perf]
+#   scripts/bench.sh --smoke --in-boot prepare|judge [CONSOLE_LOG]
 #
 #   (default)   full run on the perf kernel (~10 min under TCG, more on a busy host)
 #   --quick     a short real run (< 5 min once the perf kernel is built)
@@ -13,6 +14,14 @@
 #               wake-up round trip series per channel and the fan-out at N = 10, written to
 #               bench/results/profile.md (quick and full runs add them to docs/benchmarks.md)
 #   --kernel F  the guest kernel flavour (scripts/kernel.sh); figures only come from perf
+#   --in-boot prepare   the smoke run without a boot of its own, for a guest another command
+#               boots (make check: the virtme-ng boot test's, after the smoke test): builds the
+#               programs, stages them with the work tree's locustfs.ko in bench/build/share-smoke
+#               and prints two lines: the guest command that runs them there (run from the
+#               repository; output and status stay in the share's out/), and the kernel command
+#               line arguments the guest needs (a TSC under TCG, as below; may be empty)
+#   --in-boot judge [CONSOLE_LOG]   checks what that command left, as --smoke does, and the
+#               boot's kernel log from the command's start on (a report there fails the run)
 #
 # Steps: builds the perf (or debug) guest kernel if it is not cached, the static benchmark
 # programs (bench/Makefile) and locustfs.ko against that kernel (in a copy of the module
@@ -23,15 +32,23 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-mode=full flavour=''
+mode=full flavour='' in_boot='' console=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) mode=quick; shift ;;
 	--smoke) mode=smoke; shift ;;
 	--profile) mode=profile; shift ;;
 	--kernel) flavour=${2:?--kernel needs debug or perf}; shift 2 ;;
-	-h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) die "bench: unknown argument '$1' (usage: scripts/bench.sh [--quick] [--smoke] [--profile] [--kernel F])" ;;
+	--in-boot)
+		in_boot=${2:?--in-boot needs prepare or judge}
+		shift 2
+		if [ "$in_boot" = judge ] && [ $# -gt 0 ] && [[ $1 != --* ]]; then
+			console=$1
+			shift
+		fi
+		;;
+	-h | --help) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "bench: unknown argument '$1' (usage: scripts/bench.sh [--quick] [--smoke] [--profile] [--kernel F] [--in-boot prepare|judge [LOG]])" ;;
 	esac
 done
 [ -n "$flavour" ] || { [ "$mode" = smoke ] && flavour=debug || flavour=perf; }
@@ -48,6 +65,78 @@ host_load() { cut -d' ' -f1 /proc/loadavg; }
 bench=$LOCUSTFS_TOP/bench
 stage=$LOCUSTFS_CACHE/bench-$flavour
 share=$stage/share
+
+# tsc_args: the kernel command line a guest needs for a clock fit for timing: without ACPI the
+# guest kernel finds no HPET or PM timer to calibrate the TSC against, marks it unstable and
+# keeps time with refined-jiffies, a 1 ms clock (the smoke run's sanity check sees samples of
+# 0 ns on it). Under TCG the guest's TSC is the host's, so the guest is told its frequency.
+# Nothing under KVM. Needs bench/build/tsc_khz.
+tsc_args() {
+	local accel khz
+	accel=$("$LOCUSTFS_TOP/qemu/accel.sh" ${bzimage:+--kernel "$bzimage"}) || die "bench: qemu/accel.sh failed"
+	if [ "$accel" = tcg ]; then
+		khz=$("$bench/build/tsc_khz") || die "bench: cannot measure the host's TSC frequency"
+		echo "tsc_early_khz=$khz tsc=reliable"
+	else
+		echo
+	fi
+}
+
+# stage_share KO: the guest's share: module, programs, guest script, empty output directory.
+stage_share() {
+	rm -rf "$share"
+	mkdir -p "$share/bin" "$share/out"
+	cp "$1" "$share/locustfs.ko"
+	cp "$bench"/build/{wakeup,lifecycle,fanout,teardown,memory,throughput} "$share/bin/"
+	cp "$bench/guest.sh" "$share/guest.sh"
+}
+
+# --- smoke run in another command's boot -----------------------------------------------------
+# The share is in the repository (bench/build/share-smoke), which every guest sees at /repo.
+if [ -n "$in_boot" ]; then
+	[ "$mode" = smoke ] || die "bench: --in-boot is for --smoke"
+	share=$bench/build/share-smoke
+	rel=${share#"$LOCUSTFS_TOP"/}
+	marker='locustfs-bench: begin smoke'
+	case $in_boot in
+	prepare)
+		make -s -C "$bench" >&2 || die "bench: building bench/ failed"
+		[ -f "$LOCUSTFS_TOP/locustfs.ko" ] || die "bench: no locustfs.ko in the work tree (make modules)"
+		stage_share "$LOCUSTFS_TOP/locustfs.ko"
+		# For the guest's shell, run from the repository. guest.sh runs under busybox sh,
+		# whose tools are built in: a virtme-ng guest would otherwise start each from the
+		# host's root over 9p, which costs it a minute. The mounts go under /tmp, which every
+		# guest has writable.
+		echo "(cd $rel && echo '$marker' >/dev/kmsg && { BENCH_MNT=/tmp/bench-mnt busybox sh guest.sh smoke >out/guest.log 2>&1; echo \$? >out/guest.status; })"
+		tsc_args
+		;;
+	judge)
+		if [ ! -f "$share/out/guest.status" ]; then
+			echo "not ok guest: the benchmark programs did not run (no $rel/out/guest.status: the boot ended before them)"
+			echo "0 passed, 1 failed"
+			exit 1
+		fi
+		sed 's/^/    /' "$share/out/guest.log"
+		guest_status=$(tr -dc '0-9' <"$share/out/guest.status")
+		if [ -n "$console" ]; then
+			# The boot's kernel log from the programs' start: a report there is theirs.
+			section=$(mktemp)
+			trap 'rm -f "$section"' EXIT
+			log_section "$console" "$marker" >"$section"
+			[ -s "$section" ] || die "bench: no line '$marker' in $console"
+			if ! "$LOCUSTFS_TOP/scripts/scan-log.sh" "$section"; then
+				echo "bench: a kernel report while the benchmark programs ran (console log: $console)"
+				guest_status=125
+			fi
+		fi
+		phase "bench: checking the smoke run's output"
+		python3 "$bench/report.py" --raw "$share/out" --mode smoke --flavour debug \
+			--guest-status "${guest_status:-1}"
+		;;
+	*) die "bench: --in-boot takes prepare or judge, not '$in_boot'" ;;
+	esac
+	exit
+fi
 
 # --- guest kernel ---------------------------------------------------------------------------
 kdir=$("$LOCUSTFS_TOP/scripts/kernel.sh" path "$flavour")
@@ -83,42 +172,25 @@ else
 	# differs in content from the copy's (another checkout, whose files may be older than the
 	# copy's objects, so make would not rebuild them) starts from an empty copy.
 	phase "bench: building locustfs.ko against the $flavour kernel in $stage/src"
-	source_tar() {
-		(cd "$LOCUSTFS_TOP" && tar -cf - --sort=name --mtime=@0 --owner=0 --group=0 \
-			--exclude='*.o' --exclude='*.ko' --exclude='*.cmd' --exclude='*.mod' \
-			--exclude='*.mod.c' --exclude='*.rmeta' --exclude=generated.rs \
-			--exclude=c_inlines.c --exclude=modules.order --exclude=Module.symvers Kbuild src)
-	}
-	hash=$(source_tar | sha256sum | cut -d' ' -f1)
+	hash=$(module_source_tar | sha256sum | cut -d' ' -f1)
 	if [ "$(cat "$stage/src/.locustfs-source" 2>/dev/null)" != "$hash" ]; then
 		rm -rf "$stage/src"
 	fi
 	mkdir -p "$stage/src"
-	(cd "$LOCUSTFS_TOP" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.cmd' \
-		--exclude='*.mod' --exclude='*.mod.c' --exclude='*.rmeta' --exclude=generated.rs \
-		--exclude=c_inlines.c --exclude=modules.order --exclude=Module.symvers Kbuild src) |
-		tar -xf - -C "$stage/src"
+	excludes=()
+	for p in "${MODULE_BUILD_PRODUCTS[@]}"; do excludes+=("--exclude=$p"); done
+	(cd "$LOCUSTFS_TOP" && tar -cf - "${excludes[@]}" Kbuild src) | tar -xf - -C "$stage/src"
 	echo "$hash" >"$stage/src/.locustfs-source"
 	run_logged "bench-module-$flavour" make -C "$kdir" M="$stage/src" LLVM="$LLVM_SUFFIX" modules
 	ko=$stage/src/locustfs.ko
 fi
 
-# --- the guest's share: module, programs, guest script, output directory ---------------------
-rm -rf "$share"
-mkdir -p "$share/bin" "$share/out"
-cp "$ko" "$share/locustfs.ko"
-cp "$bench"/build/{wakeup,lifecycle,fanout,teardown,memory,throughput} "$share/bin/"
-cp "$bench/guest.sh" "$share/guest.sh"
+stage_share "$ko"
 
 accel=$("$LOCUSTFS_TOP/qemu/accel.sh" --kernel "$bzimage")
-# Without ACPI the guest kernel finds no HPET or PM timer to calibrate the TSC against, marks it
-# unstable and keeps time with refined-jiffies: a 1 ms clock, useless for timing. Under TCG the
-# guest's TSC is the host's, so tell the guest its frequency.
 appends=()
-if [ "$accel" = tcg ]; then
-	khz=$("$bench/build/tsc_khz") || die "bench: cannot measure the host's TSC frequency"
-	appends=(--append "tsc_early_khz=$khz tsc=reliable")
-fi
+tsc=$(tsc_args)
+[ -z "$tsc" ] || appends=(--append "$tsc")
 case $mode in
 smoke) timeout=300 ;;
 quick | profile) timeout=900 ;;

@@ -7,21 +7,31 @@
 #   scripts/check.sh KDIR
 #
 # Stages: the log scanner's own tests (host); the negative controls (scripts/controls.sh: one
-# real kernel report of each class must fail the verdicts, naming its class); the virtme-ng
-# boot test (module loads, a mount works, smoke test); the suite in the plain QEMU guest on the
-# debug kernel (functional tests through the kernel's kselftest runner, epoll stress programs,
+# real kernel report of each class must fail the verdicts, naming its class; their verdict is
+# cached per content of their inputs, FORCE=1 runs them anyway); the virtme-ng boot test
+# (module loads, a mount works, smoke test); the suite in the plain QEMU guest on the debug
+# kernel (functional tests through the kernel's kselftest runner, epoll stress programs,
 # stress-ng, fault injection, KUnit, kernel-side verdicts after each program); the seed-bug
 # mutant and the other mutants that cost under a minute, each of which the suite must catch
-# the way its patch says; the benchmark programs in smoke mode.
+# the way its patch says (the ones that do not panic share one boot). The benchmark programs
+# run in smoke mode in the virtme-ng boot, after its smoke test (judged as the bench-smoke
+# stage).
+#
+# Each stage's time is printed, and the total is held against the budget (README.md, "How long
+# it takes"): CHECK_BUDGET_CACHED seconds when the controls' verdict was cached, else
+# CHECK_BUDGET_UNCACHED. Over it, a warning line says so (the run does not fail for it).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kdir=${1:?usage: scripts/check.sh KDIR}
 bzimage=$kdir/arch/x86/boot/bzImage
+: "${CHECK_BUDGET_CACHED:=660}"
+: "${CHECK_BUDGET_UNCACHED:=900}"
 passed=0
 failed=0
 skipped=0
 summary=()
+check_start=$(date +%s)
 
 # expected_skip PROGRAM CASE: README.md's "Expected skips" table has a row for this case.
 expected_skip() {
@@ -50,10 +60,10 @@ unexpected_skips() {
 	done < <(grep -a '^# skipped: ' "$1")
 }
 
-# count_stage NAME LOG STATUS: adds the stage's "N passed, N failed" line (or, without one, one
-# case decided by STATUS) to the totals.
+# count_stage NAME LOG STATUS SECONDS: adds the stage's "N passed, N failed" line (or, without
+# one, one case decided by STATUS) to the totals.
 count_stage() {
-	local name=$1 log=$2 status=$3 line p f k=0 bad
+	local name=$1 log=$2 status=$3 secs=$4 line p f k=0 bad
 	line=$(grep -aE '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 	if [ -n "$line" ]; then
 		p=$(sed -E 's/^([A-Za-z]+: )?([0-9]+) passed.*/\2/' <<<"$line")
@@ -77,35 +87,63 @@ count_stage() {
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + k))
-	summary+=("$(printf '%-28s %5d passed %5d failed %5d skipped  (exit %d)' "$name" "$p" "$f" "$k" "$status")")
+	summary+=("$(printf '%-14s %5d passed %5d failed %5d skipped  (exit %3d) %6d s' "$name" "$p" "$f" \
+		"$k" "$status" "$secs")")
 }
 
 # stage NAME CMD...: runs one stage with its output shown and kept for counting.
 stage() {
-	local name=$1 log=$LOCUSTFS_LOGS/check-$1.log status start
+	local name=$1 log=$LOCUSTFS_LOGS/check-$1.log status start secs
 	shift
 	phase "check: $name"
 	start=$(date +%s)
 	"$@" 2>&1 | tee "$log"
 	status=${PIPESTATUS[0]}
-	info "$name: exit $status after $(($(date +%s) - start)) s (log: $log)"
-	count_stage "$name" "$log" "$status"
+	secs=$(($(date +%s) - start))
+	info "$name: exit $status after $secs s (log: $log)"
+	count_stage "$name" "$log" "$status" "$secs"
 }
 
 stage scanner "$LOCUSTFS_TOP/scripts/test-scan-log.sh"
 stage controls "$LOCUSTFS_TOP/scripts/controls.sh" "$kdir"
-stage vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 -- \
-	'sh tests/smoke.sh'
+# The benchmark programs run in the virtme-ng boot, after the smoke test (which unloads the
+# module; they load their own); their verdict is the bench-smoke stage's. The guest gets the
+# TSC they need to time anything (the suite's boot keeps the 1 ms clock its programs were
+# written for). A kernel report while they run fails both stages.
+vng_console=$LOCUSTFS_LOGS/check-vng-boot-console.log
+bench_cmd=true bench_append=()
+if prepared=$("$LOCUSTFS_TOP/scripts/bench.sh" --smoke --in-boot prepare 2>"$LOCUSTFS_LOGS/check-bench-prepare.log"); then
+	bench_cmd=$(sed -n 1p <<<"$prepared")
+	args=$(sed -n 2p <<<"$prepared")
+	[ -z "$args" ] || bench_append=(--append "$args")
+else
+	info "bench-smoke: preparing the benchmark programs failed (see $LOCUSTFS_LOGS/check-bench-prepare.log)"
+fi
+stage vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 \
+	--log "$vng_console" "${bench_append[@]}" -- "sh tests/smoke.sh; rc=\$?; $bench_cmd; exit \$rc"
+stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --in-boot judge "$vng_console"
 stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
 	'sh tests/run-suite.sh'
 # The seed bug, and the mutants that cost under a minute each (make mutants runs them all).
 stage mutants "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush wake-before-change \
 	rename-victim-named d-delete-no-notify uid-init-ns unhash-outside-lock write-key-epollin \
 	room-keyless data-wakes-one-exclusive nosec-kept-on-chmod
-stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --kernel debug
+
+took=$(($(date +%s) - check_start))
+if grep -q '^controls: verdict cached for inputs ' "$LOCUSTFS_LOGS/check-controls.log"; then
+	budget=$CHECK_BUDGET_CACHED budget_kind="controls' verdict cached"
+else
+	budget=$CHECK_BUDGET_UNCACHED budget_kind="controls run"
+fi
 
 echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"
+if [ "$took" -gt "$budget" ]; then
+	echo "check: budget: $budget s ($budget_kind), took $took s: over budget"
+	echo "check: warning: make check took $((took - budget)) s more than its budget (README.md, \"How long it takes\")" >&2
+else
+	echo "check: budget: $budget s ($budget_kind), took $took s"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

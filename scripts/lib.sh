@@ -29,6 +29,37 @@ GUEST_REPORT_ARGS=(no5lvl kasan.fault=panic panic=-1 oops=panic softlockup_panic
 	sysctl.kernel.hung_task_panic=1 workqueue.panic_on_stall=1 sysctl.kernel.panic_on_rcu_stall=1
 	kunit.filter_glob=locustfs*)
 
+# Build products of a module build (Kbuild's objects, modules, generated bindings), left out
+# wherever a module's source is copied or hashed.
+MODULE_BUILD_PRODUCTS=('*.o' '*.ko' '*.cmd' '*.mod' '*.mod.c' '*.rmeta' generated.rs c_inlines.c
+	modules.order Module.symvers)
+
+# module_source_tar [DIR...]: the module's source (default: Kbuild and src/ of the repository)
+# as a tar on stdout, without build products, with names sorted and times and owners fixed: its
+# hash changes only when the source's content does.
+module_source_tar() {
+	local excludes=() paths=("$@") p
+	[ ${#paths[@]} -gt 0 ] || paths=(Kbuild src)
+	for p in "${MODULE_BUILD_PRODUCTS[@]}"; do excludes+=("--exclude=$p"); done
+	(cd "$LOCUSTFS_TOP" && tar -cf - --sort=name --mtime=@0 --owner=0 --group=0 \
+		"${excludes[@]}" "${paths[@]}")
+}
+
+# source_files PATH...: the files under PATH... (relative to the repository), build products
+# left out, sorted.
+source_files() {
+	local not=() p
+	for p in "${MODULE_BUILD_PRODUCTS[@]}"; do not+=(! -name "$p"); done
+	(cd "$LOCUSTFS_TOP" && find "$@" -type f "${not[@]}" | LC_ALL=C sort)
+}
+
+# kernel_build_hashes KDIR: the content hashes of KDIR's kernel build, one "SHA256  NAME" line
+# each for its bzImage and .config: what a guest booted from it and a module built against it
+# depend on.
+kernel_build_hashes() {
+	(cd "$1" && sha256sum arch/x86/boot/bzImage .config)
+}
+
 phase() { printf '==> %s\n' "$*" >&2; }
 info() { printf '    %s\n' "$*" >&2; }
 die() {
@@ -95,6 +126,18 @@ stop_guest_process() {
 		sleep 0.5
 	done
 	kill -KILL -- "$2" 2>/dev/null || true
+}
+
+# log_section LOG BEGIN [NEXT]: the lines of LOG from the first one that ends with BEGIN (a
+# console log's "\r" aside) up to, not including, the next line after it that holds NEXT (to the
+# end without NEXT). Splits a boot's log into the parts of the commands that ran in it.
+log_section() {
+	awk -v begin="$2" -v next_="${3:-}" '
+		{ line = $0; sub(/\r+$/, "", line) }
+		on && next_ != "" && index(line, next_) { exit }
+		!on && length(line) >= length(begin) &&
+			substr(line, length(line) - length(begin) + 1) == begin { on = 1 }
+		on' "$1"
 }
 
 # guest_timestamp LOG WHAT: the kernel-log timestamp (seconds) of the first

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shell helpers of the guest-side test scripts (smoke.sh, module.sh, run-suite.sh), for busybox
 # sh. Sourced, never executed. Sets REPO (default: the repository holding this file) and
-# KO (the module), and provides TAP steps, counter reads and mount/module helpers.
+# KO (the module: $LOCUSTFS_KO, else $REPO/locustfs.ko), and provides TAP steps, counter reads,
+# mount/module helpers and the kernel-side checks.
 
 : "${REPO:=$(cd "$(dirname "$0")/.." && pwd)}"
-KO=$REPO/locustfs.ko
+KO=${LOCUSTFS_KO:-$REPO/locustfs.ko}
+KMEMLEAK_FILE=/sys/kernel/debug/kmemleak
 COUNTERS=/sys/kernel/debug/locustfs
 LIVE_COUNTERS="live_files live_queues bytes_in_use"
 ALL_COUNTERS="live_files live_queues files_created files_auto_deleted bytes_in_use"
@@ -99,4 +101,32 @@ umount_all() {
 		}
 	done
 	return $_ok
+}
+
+# kernel_log_since MARKER: the kernel log from the line holding MARKER (all of it if gone).
+kernel_log_since() {
+	if dmesg | grep -qF "$1"; then
+		dmesg | awk -v marker="$1" 'index($0, marker) { found = 1 } found'
+	else
+		echo "# marker '$1' no longer in the log: scanning all of it"
+		dmesg
+	fi
+}
+
+# kernel_report_classes MARKER: the classes (tests/report-patterns) of the kernel reports logged
+# since the line holding MARKER, comma-separated; nothing when there is none.
+kernel_report_classes() {
+	kernel_log_since "$1" |
+		awk -v patterns="$REPO/tests/report-patterns" -f "$REPO/tests/report-classes.awk" |
+		cut -f2 | awk '!seen[$0]++' | tr '\n' ',' | sed 's/,$//'
+}
+
+# checkers_off: prints the kernel checkers that are no longer running (a checker that switched
+# itself off, after a report or for lack of memory, makes every later "clean" meaningless).
+checkers_off() {
+	grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats 2>/dev/null || echo lockdep-off
+	if [ "${KMEMLEAK:-1}" = 1 ]; then
+		# kmemleak refuses every command once it has disabled itself.
+		echo stack=on >"$KMEMLEAK_FILE" 2>/dev/null || echo kmemleak-off
+	fi
 }

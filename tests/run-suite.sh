@@ -50,16 +50,6 @@ total_skip=0
 summary=
 index=0
 
-# kernel_log_since MARKER: the kernel log from the line holding MARKER (all of it if gone).
-kernel_log_since() {
-	if dmesg | grep -qF "$1"; then
-		dmesg | awk -v marker="$1" 'index($0, marker) { found = 1 } found' 
-	else
-		echo "# marker '$1' no longer in the log: scanning all of it"
-		dmesg
-	fi
-}
-
 # kmemleak_report: prints kmemleak's findings after two scans (nothing when clean), then
 # clears its list.
 kmemleak_report() {
@@ -74,16 +64,6 @@ kmemleak_report() {
 		head -n 60 "$KMEMLEAK_FILE"
 	fi
 	echo clear >"$KMEMLEAK_FILE"
-}
-
-# checkers_off: prints the kernel checkers that are no longer running (a checker that switched
-# itself off, after a report or for lack of memory, makes every later "clean" meaningless).
-checkers_off() {
-	grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats 2>/dev/null || echo lockdep-off
-	if [ "${KMEMLEAK:-1}" = 1 ]; then
-		# kmemleak refuses every command once it has disabled itself.
-		echo stack=on >"$KMEMLEAK_FILE" 2>/dev/null || echo kmemleak-off
-	fi
 }
 
 # count_results FILE: sets pass, fail, skip from the TAP in FILE (unindented lines only), and

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Debian's stress-ng, filesystem class, against a locustfs instance: one stressor at a time
-# with --temp-path on the instance and --klog-check. Both boot routes have stress-ng: the plain
+# Debian's stress-ng, filesystem class, against locustfs instances: one stressor process per
+# stressor, with --temp-path on an instance and --klog-check. Both boot routes have stress-ng: the plain
 # QEMU guest's initramfs carries it (qemu/initramfs.sh), the virtme-ng guest shares the host's.
 # The filesystem-class stressors that do not work in a directory (bind-mount, binderfs,
 # chattr, ioprio, procfs, verity) are left out.
@@ -22,11 +22,21 @@
 #     --klog-check itself gives. Any other kernel message --klog-check shows fails the case.
 # First, a control: a kernel error message (a mount with an unknown option, which locustfs
 # logs) while a stressor runs must be reported by --klog-check, and turn the stressor's exit
-# 0 into 2, or --klog-check cannot be trusted to see anything. At the end the instance must hold no file and the live counters
-# must be back to 0. The boot route scans the kernel log as well.
+# 0 into 2, or --klog-check cannot be trusted to see anything. At the end the instances must
+# hold no file and the live counters must be back to 0. The boot route scans the kernel log as
+# well.
+#
+# Stressors run STRESS_JOBS at a time, each on an instance of its slot (so that none runs out of
+# room or files because of another), each with its own exit status and output; the ones whose
+# KERNEL column is set, and fsize, run alone afterwards. The kernel log is the one thing they
+# share: a --klog-check finding in a stressor that ran beside others may be another's. Each such
+# stressor runs again alone: when at least one of them logs a message alone, the verdict of each
+# is that of its run alone; when none does, each fails (a message only when they run together).
+# Every other finding stands as it came.
 #
 #   tests/stress-ng.sh    STRESS_SECONDS: seconds per stressor (default 2, or an equal share
 #                         of SOAK_SECONDS when that is set)
+#                         STRESS_JOBS: stressors at a time (default: the CPUs; 1: each alone)
 #
 # Exit status: 0 when every case passed, 4 (KSFT_SKIP) without stress-ng or without the
 # module, 1 otherwise.
@@ -115,20 +125,69 @@ else
 	SECS=2
 fi
 
-# trim STRING: STRING without leading and trailing blanks.
-trim() {
-	_t=$1
-	_t=${_t#"${_t%%[! 	]*}"}
-	echo "${_t%"${_t##*[! 	]}"}"
+# runs_alone NAME KERNEL: NAME runs with no other stressor beside it: a stressor that makes the
+# kernel log a message (KERNEL), which every other one's --klog-check would see, and fsize,
+# whose --timeout is sized for its rounds on a CPU of its own.
+runs_alone() {
+	[ -n "$2" ] || [ "$1" = fsize ]
 }
 
-# run_stressor NAME LOG: runs stressor NAME on the instance into LOG; prints its exit status.
+# run_stressor NAME DIR LOG: runs stressor NAME on the instance at DIR into LOG, its exit
+# status into LOG.rc and its wall time in seconds into LOG.secs.
 run_stressor() {
 	_secs=$(stressor_seconds "$1")
+	_t0=$(date +%s)
 	# shellcheck disable=SC2046 # the options are words
 	timeout -s KILL $((_secs + 60)) stress-ng --"$1" 1 $(stressor_args "$1") \
-		--temp-path "$MNT" --timeout "${_secs}s" --klog-check </dev/null >"$2" 2>&1
-	echo $?
+		--temp-path "$2" --timeout "${_secs}s" --klog-check </dev/null >"$3" 2>&1
+	echo $? >"$3.rc"
+	echo $(($(date +%s) - _t0)) >"$3.secs"
+}
+
+# run_and_judge LINE SLOT: runs the stressor of the table's LINE on the instance of SLOT and
+# judges its run (LOG.problems). With SHARED set, it ran beside others: its slot goes to
+# LOG.slot, and when its one finding is a --klog-check message (with the exit status 2 that
+# --klog-check gives it), its name goes to $LOGS/klog-shared, to run again alone.
+run_and_judge() {
+	IFS='|' read -r _s _want _failure _kernel _reason <<LINE
+$1
+LINE
+	run_stressor "$_s" "$MNT-$2" "$LOGS/$_s.log"
+	judge "$_s" "$_want" "$_failure" "$_kernel" "$LOGS/$_s.log"
+	[ -n "${SHARED:-}" ] || return 0
+	echo "$2" >"$LOGS/$_s.log.slot"
+	read -r _problems <"$LOGS/$_s.log.problems"
+	case ";$_problems;" in
+	*";$KLOG_PROBLEM;"*)
+		if [ -z "$(echo "$_problems" | tr ';' '\n' | grep -vxF -e "$KLOG_PROBLEM" |
+			grep -v '^exit 2, expected ')" ]; then
+			echo "$_s" >>"$LOGS/klog-shared"
+		fi
+		;;
+	esac
+}
+
+# slot_worker SLOT: runs and judges, on the instance of SLOT, each stressor of $LOGS/shared that
+# no other slot has claimed yet.
+slot_worker() {
+	while read -r _line; do
+		mkdir "$LOGS/${_line%%|*}.claim" 2>/dev/null || continue
+		SHARED=1 run_and_judge "$_line" "$1"
+	done <"$LOGS/shared"
+}
+
+# on_instances CMD...: runs CMD with i set to each instance's number; true when each run was.
+on_instances() {
+	for i in $INSTANCES; do
+		"$@" || return 1
+	done
+}
+
+# judge NAME WANT FAILURE KERNEL LOG: writes what is wrong with the run in LOG (nothing when it
+# went as expected) to LOG.problems, one line.
+judge() {
+	check_stressor "$1" "$2" "$3" "$4" "$5" "$(cat "$5.rc")" | tr '\n' ';' | sed 's/;$//' \
+		>"$5.problems"
 }
 
 # show LOG: the lines of LOG that say what went wrong (or its tail), as TAP comments.
@@ -151,7 +210,7 @@ klog_control() {
 			sleep 0.5
 		done
 	) &
-	timeout -s KILL 120 stress-ng --access 1 --temp-path "$MNT" --timeout 6s --klog-check \
+	timeout -s KILL 120 stress-ng --access 1 --temp-path "$MNT-1" --timeout 6s --klog-check \
 		</dev/null >"$_log" 2>&1
 	_rc=$?
 	touch "$_stop"
@@ -194,33 +253,91 @@ if ! module_loaded && [ ! -e "$KO" ]; then
 	echo "1..0 # SKIP locustfs not loaded and $KO not found"
 	exit $KSFT_SKIP
 fi
+JOBS=${STRESS_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
+INSTANCES=$(seq 1 "$JOBS")
+OPTS=size=256m,max_files=100000
+KLOG_PROBLEM="--klog-check reported a kernel message"
+rm -rf "$LOGS"
 mkdir -p "$LOGS"
 step "module loaded" load_module
-step "mount -t locustfs -o size=256m,max_files=100000 none $MNT" \
-	eval 'mkdir -p $MNT && mount -t locustfs -o size=256m,max_files=100000 none $MNT'
+step "mount -t locustfs -o $OPTS none $MNT-N, N = 1..$JOBS (an instance per slot)" \
+	on_instances eval 'mkdir -p $MNT-$i && mount -t locustfs -o $OPTS none $MNT-$i'
 step "--klog-check reports a kernel error message (control)" klog_control
-while IFS='|' read -r s want failure kernel reason; do
-	s=$(trim "$s")
-	[ -n "$s" ] || continue
-	want=$(trim "$want")
-	failure=$(trim "$failure")
-	kernel=$(trim "$kernel")
-	_reason=$(trim "$reason")
+
+# The table, trimmed, one "NAME|WANT|FAILURE|KERNEL|REASON" a line, in $LOGS/table; the
+# stressors that share the guest (runs_alone) in $LOGS/shared, the others in $LOGS/alone.
+echo "$EXPECTED" | sed -n 's/^[ 	]*//; s/[ 	]*|[ 	]*/|/g; s/[ 	]*$//; /^[a-z]/p' >"$LOGS/table"
+: >"$LOGS/shared"
+: >"$LOGS/alone"
+: >"$LOGS/klog-shared"
+while IFS='|' read -r s _want _failure kernel _reason; do
+	if [ "$JOBS" -gt 1 ] && ! runs_alone "$s" "$kernel"; then
+		grep "^$s|" "$LOGS/table" >>"$LOGS/shared"
+	else
+		grep "^$s|" "$LOGS/table" >>"$LOGS/alone"
+	fi
+done <"$LOGS/table"
+t0=$(date +%s)
+for i in $INSTANCES; do
+	slot_worker "$i" &
+done
+wait
+t1=$(date +%s)
+while read -r line; do
+	run_and_judge "$line" 1
+done <"$LOGS/alone"
+echo "# $(grep -c . "$LOGS/shared") stressors $JOBS at a time in $((t1 - t0)) s," \
+	"$(grep -c . "$LOGS/alone") alone in $(($(date +%s) - t1)) s"
+
+if [ -s "$LOGS/klog-shared" ]; then
+	echo "# --klog-check messages in stressors that ran beside others: each runs again alone"
+	found_alone=0
+	while read -r s; do
+		grep 'klog-check:' "$LOGS/$s.log" | head -n 3 | sed "s/^/#   $s, beside others: /"
+		for f in "" .rc .secs .problems; do
+			mv "$LOGS/$s.log$f" "$LOGS/$s.beside.log$f"
+		done
+		run_and_judge "$(grep "^$s|" "$LOGS/table")" 1
+		[ -s "$LOGS/$s.log.problems" ] && found_alone=1
+	done <"$LOGS/klog-shared"
+	while read -r s; do
+		if [ "$found_alone" = 1 ]; then
+			echo again >"$LOGS/$s.log.slot"
+		else
+			for f in "" .rc .secs .problems; do
+				mv "$LOGS/$s.beside.log$f" "$LOGS/$s.log$f"
+			done
+			echo "$KLOG_PROBLEM, only beside other stressors" >"$LOGS/$s.log.problems"
+		fi
+	done <"$LOGS/klog-shared"
+fi
+
+# The cases, in the table's order.
+while IFS='|' read -r s want failure kernel _reason; do
 	tap_n=$((tap_n + 1))
 	log=$LOGS/$s.log
-	rc=$(run_stressor "$s" "$log")
-	problems=$(check_stressor "$s" "$want" "$failure" "$kernel" "$log" "$rc" | tr '\n' ';' | sed 's/;$//')
+	slot=
+	[ -e "$log.slot" ] && read -r slot <"$log.slot"
+	case $slot in
+	'') how=alone ;;
+	again) how="run again alone" ;;
+	*) how="slot $slot" ;;
+	esac
+	read -r secs <"$log.secs"
+	read -r rc <"$log.rc"
+	problems=
+	read -r problems <"$log.problems"
+	how="$secs s, $how"
 	if [ -z "$problems" ]; then
-		echo "ok $tap_n - stress-ng --$s: exit $rc${_reason:+ (expected: $_reason)}"
+		echo "ok $tap_n - stress-ng --$s: exit $rc ($how)${_reason:+ (expected: $_reason)}"
 	else
-		echo "not ok $tap_n - stress-ng --$s: $problems"
+		echo "not ok $tap_n - stress-ng --$s: $problems ($how)"
 		show "$log"
 		tap_failed=$((tap_failed + 1))
 	fi
-done <<EOF
-$EXPECTED
-EOF
-step "no file outlived the stressors" eval '[ -z "$(find $MNT -type f)" ]'
-step "umount $MNT" eval 'rm -rf $MNT/* && umount $MNT'
+done <"$LOGS/table"
+step "no file outlived the stressors" on_instances eval '[ -z "$(find $MNT-$i -type f)" ]'
+step "umount $MNT-N" on_instances eval 'rm -rf $MNT-$i/* && umount $MNT-$i'
 step "counters live_files, live_queues, bytes_in_use back to 0" live_counters_zero 10
 tap_end || exit 1
