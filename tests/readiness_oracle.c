@@ -91,6 +91,9 @@
  *   lowered   max_file_size= lowered below a file's size: a shrinking truncate that leaves
  *             the file at or above the limit must not complete an OUT poll (legacy: such
  *             remounts are not drawn)
+ *   uring     io_uring reads and writes complete at once, as read(2) and write(2) do
+ *             (legacy: those on a description that poll() says is not ready for them, which
+ *             io_uring parks on an internal poll, are not drawn)
  * and LOWERING_REFUSED below says whether such a remount is refused (EINVAL).
  *
  * On a mismatch the run stops and prints the seed, the operation's index, the model's and the
@@ -254,7 +257,7 @@ struct owaiter {
 };
 
 struct legacy {
-	bool odirect, enospc, efault, lowered;
+	bool odirect, enospc, efault, lowered, uring;
 };
 
 struct run {
@@ -1520,7 +1523,10 @@ static int exec_op(struct run *r, const struct op *o)
 			ret = uring_submit_wait(&r->io, 1, r->wake_ms, &cqe);
 			actor_end(r, o->mode);
 			if (ret)
-				return failf(r, "harness", "io_uring read: %s", strerror(-ret)), -1;
+				return failf(r, "io_uring hang",
+					     "IORING_OP_READ did not complete within %d ms (%s); the "
+					     "model says it returns %ld at once", r->wake_ms,
+					     strerror(-ret), n), -1;
 			got = cqe.res < 0 ? -1 : cqe.res;
 			err = cqe.res < 0 ? -cqe.res : 0;
 		} else {
@@ -1555,7 +1561,10 @@ static int exec_op(struct run *r, const struct op *o)
 		ret = uring_submit_wait(&r->io, 1, r->wake_ms, &cqe);
 		actor_end(r, o->mode);
 		if (ret)
-			return failf(r, "harness", "io_uring write: %s", strerror(-ret)), -1;
+			return failf(r, "io_uring hang",
+				     "IORING_OP_WRITE did not complete within %d ms (%s); the model "
+				     "says it returns %ld at once", r->wake_ms, strerror(-ret),
+				     pr.ret), -1;
 		return apply_write_outcome(r, what, d, pr, cqe.res < 0 ? -1 : cqe.res,
 					   cqe.res < 0 ? -cqe.res : 0, r->buf, false, r->fd[a[0]]) ?
 			       0 : -1;
@@ -2288,6 +2297,9 @@ static bool gen_op(const struct run *r, uint64_t *g, struct op *o)
 			       pick_valid(r, g, a[2], r->d[d].append ? r->f[file].size : a[1],
 					  file) :
 			       0;
+		if (o->t == OP_UWRITE && r->lg.uring && writable(&r->d[d]) &&
+		    !(m_mask(r, d) & EPOLLOUT))
+			return false;
 		return o->t == OP_PWRITE || r->have_io;
 	case OP_READ:
 		a[0] = s;
@@ -2300,6 +2312,9 @@ static bool gen_op(const struct run *r, uint64_t *g, struct op *o)
 			return false;
 		a[1] = pick_off(r, g, r->f[file].size);
 		a[2] = pick_len(g);
+		if (o->t == OP_UREAD && r->lg.uring && readable(&r->d[d]) &&
+		    !(m_mask(r, d) & EPOLLIN))
+			return false;
 		return o->t == OP_PREAD || r->have_io;
 	case OP_SEEK:
 		a[0] = s;
@@ -2512,11 +2527,12 @@ static struct legacy parse_legacy(const char *s)
 	if (!s)
 		return lg;
 	if (!strcmp(s, "all"))
-		return (struct legacy){ true, true, true, true };
+		return (struct legacy){ true, true, true, true, true };
 	lg.odirect = strstr(s, "odirect");
 	lg.enospc = strstr(s, "enospc");
 	lg.efault = strstr(s, "efault");
 	lg.lowered = strstr(s, "lowered");
+	lg.uring = strstr(s, "uring");
 	return lg;
 }
 
