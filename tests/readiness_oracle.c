@@ -836,14 +836,26 @@ static bool judge_completion(struct run *r, struct owaiter *w, int result, const
 	mask_str(allowed, want, sizeof(want));
 	if (result < 0)
 		return failf(r, "waiter error", "%s failed %s: %s", ws, when, strerror(-result));
-	if (w->may && !w->expect)
-		extra = RD & w->events ? EPOLLIN : 0;
+	if (w->may)
+		extra = EPOLLIN;
 	if (!w->expect && !w->may)
 		return failf(r, "false wake-up",
 			     "%s completed %s with %s, but the model says it stays asleep "
 			     "(poll() mask now allows %s)", ws, when, got, want);
 	if (!result)
 		return failf(r, "empty completion", "%s completed %s with an empty mask", ws, when);
+	/*
+	 * io_uring and aio may report a wake-up's key as it came (OUT|WRNORM for a POLLOUT
+	 * poll): anything poll() grants, as long as it includes what was asked for.
+	 */
+	if (w->kind == W_URING || w->kind == W_AIO) {
+		allowed = m_mask(r, w->desc);
+		mask_str(allowed, want, sizeof(want));
+		if (!((uint32_t)result & (w->events | EPOLLHUP | extra)))
+			return failf(r, "wrong result",
+				     "%s completed %s with %s, none of the events it waits for", ws,
+				     when, got);
+	}
 	if ((uint32_t)result & ~(allowed | extra))
 		return failf(r, "result not ready",
 			     "%s completed %s with %s, which poll() denies: the model allows %s",
@@ -1067,6 +1079,21 @@ static bool waiter_retire(struct run *r, struct owaiter *w)
 	}
 	waiter_free(w);
 	return ok;
+}
+
+/*
+ * Retires the poll() waiters on fd number FD, about to be closed or replaced: poll() looks
+ * the number up again each time it polls, so it would watch whatever takes the number next.
+ */
+static bool waiters_retire_fd(struct run *r, int fd)
+{
+	int i;
+
+	for (i = 0; i < NWAIT; i++)
+		if (r->w[i].armed && r->w[i].kind == W_POLL && r->w[i].fd == fd &&
+		    !waiter_retire(r, &r->w[i]))
+			return false;
+	return true;
 }
 
 /* Retires every waiter on description D: its last reference is about to go. */
@@ -1367,7 +1394,7 @@ static int exec_op(struct run *r, const struct op *o)
 	}
 	case OP_CLOSE:
 		SKIP_UNLESS((d = slot_desc(r, a[0])) >= 0);
-		if (!before_drop(r, d))
+		if (!before_drop(r, d) || !waiters_retire_fd(r, r->fd[a[0]]))
 			return -1;
 		CALL(close(r->fd[a[0]]));
 		r->fd[a[0]] = -1;
@@ -1387,7 +1414,7 @@ static int exec_op(struct run *r, const struct op *o)
 		SKIP_UNLESS((d = slot_desc(r, a[0])) >= 0 && a[1] >= 0 && a[1] < MAXFD &&
 			    a[1] != a[0] && r->fd[a[1]] >= 0);
 		e = r->fdd[a[1]];
-		if (e != d && !before_drop(r, e))
+		if ((e != d && !before_drop(r, e)) || !waiters_retire_fd(r, r->fd[a[1]]))
 			return -1;
 		CALL(dup3(r->fd[a[0]], r->fd[a[1]], O_CLOEXEC));
 		if (!check_ret(r, what, ret, err, r->fd[a[1]]))
