@@ -530,14 +530,23 @@ static void m_apply_write(struct run *r, int file, long pos, const unsigned char
 	add_wake(r, file, 0, false);
 }
 
-/* Bytes a read of LEN at POS returns from file F (the page cache stops at s_maxbytes). */
-static long m_read_len(const struct run *r, int file, long pos, long len)
+/*
+ * Bytes a read of LEN at POS returns from file F: read(2) and its variants stop at s_maxbytes
+ * (filemap_read()); splice, sendfile and copy_file_range (filemap_splice_read()) only refuse
+ * to start there (SPLICE).
+ */
+static long m_read_len_how(const struct run *r, int file, long pos, long len, bool splice)
 {
-	long size = r->f[file].size, end = size < r->limit ? size : r->limit;
+	long size = r->f[file].size, end = size < r->limit || splice ? size : r->limit;
 
-	if (pos >= end)
+	if (pos >= end || pos >= r->limit)
 		return 0;
 	return len < end - pos ? len : end - pos;
+}
+
+static long m_read_len(const struct run *r, int file, long pos, long len)
+{
+	return m_read_len_how(r, file, pos, len, false);
 }
 
 static void m_truncate_to(struct run *r, int file, long len)
@@ -1436,6 +1445,10 @@ static int exec_op(struct run *r, const struct op *o)
 		actor_begin(r, o->mode);
 		pid = fork_tied();
 		if (pid == 0) {
+			/* The child holds one fd and nothing else: no mapping either. */
+			for (k = 0; k < NMAP; k++)
+				if (r->m[k].addr)
+					munmap(r->m[k].addr, MAP_LEN);
 			k = fcntl(r->fd[a[1]], F_DUPFD, 900);
 			c = fcntl(ctl[0], F_DUPFD, 900);
 			y = fcntl(rdy[1], F_DUPFD, 900);
@@ -1666,7 +1679,8 @@ static int exec_op(struct run *r, const struct op *o)
 			return -1;
 		if (m == MAP_FAILED)
 			return 0;
-		madvise(m, MAP_LEN, MADV_DONTFORK);
+		if (madvise(m, MAP_LEN, MADV_DONTFORK))
+			return failf(r, "harness", "madvise(MADV_DONTFORK): %s", strerror(errno)), -1;
 		r->m[a[0]].addr = m;
 		r->m[a[0]].desc = d;
 		r->m[a[0]].wr = prot & PROT_WRITE;
@@ -1720,7 +1734,7 @@ static int exec_op(struct run *r, const struct op *o)
 		SKIP_UNLESS((d = slot_desc(r, a[0])) >= 0 && a[2] > 0 && a[2] <= BUF_MAX);
 		file = r->d[d].file;
 		pos = a[1] >= 0 ? a[1] : r->d[d].pos;
-		n = readable(&r->d[d]) ? m_read_len(r, file, pos, a[2]) : -EBADF;
+		n = readable(&r->d[d]) ? m_read_len_how(r, file, pos, a[2], true) : -EBADF;
 		if (pipe2(pp, O_CLOEXEC))
 			return failf(r, "harness", "pipe: %s", strerror(errno)), -1;
 		off = a[1];
@@ -1772,7 +1786,7 @@ static int exec_op(struct run *r, const struct op *o)
 				else if (n && n > r->limit - pout)
 					n = r->limit - pout;
 				if (!want)
-					nr = n ? m_read_len(r, in_file, pin, n) : 0;
+					nr = n ? m_read_len_how(r, in_file, pin, n, true) : 0;
 			}
 		} else {
 			n = count;
@@ -1784,7 +1798,7 @@ static int exec_op(struct run *r, const struct op *o)
 			if (!want && r->d[d].append)
 				want = -EINVAL;
 			if (!want)
-				nr = memin ? n : m_read_len(r, in_file, pin, n);
+				nr = memin ? n : m_read_len_how(r, in_file, pin, n, true);
 		}
 		if (memin) {
 			fill_bytes(r->buf, count, (uint32_t)a[5]);
@@ -1827,7 +1841,7 @@ static int exec_op(struct run *r, const struct op *o)
 		} else {
 			if (pos + len > r->limit)
 				len = r->limit - pos;
-			n = m_read_len(r, file, pos, len);
+			n = m_read_len_how(r, file, pos, len, true);
 		}
 		mfd = memfd_with(NULL, 0);
 		if (mfd < 0)
