@@ -1679,8 +1679,6 @@ static int exec_op(struct run *r, const struct op *o)
 			return -1;
 		if (m == MAP_FAILED)
 			return 0;
-		if (madvise(m, MAP_LEN, MADV_DONTFORK))
-			return failf(r, "harness", "madvise(MADV_DONTFORK): %s", strerror(errno)), -1;
 		r->m[a[0]].addr = m;
 		r->m[a[0]].desc = d;
 		r->m[a[0]].wr = prot & PROT_WRITE;
