@@ -120,14 +120,15 @@ else
 	info "bench-smoke: preparing the benchmark programs failed (see $LOCUSTFS_LOGS/check-bench-prepare.log)"
 fi
 stage vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 \
-	--log "$vng_console" "${bench_append[@]}" -- "sh tests/smoke.sh; rc=\$?; $bench_cmd; exit \$rc"
+	--log "$vng_console" "${bench_append[@]}" -- "sh tests/smoke.sh && sh tests/cookbook-vng.sh; rc=\$?; $bench_cmd; exit \$rc"
 stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --in-boot judge "$vng_console"
 stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
 	'sh tests/run-suite.sh'
 # The seed bug, and the mutants that cost under a minute each (make mutants runs them all).
 stage mutants "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush wake-before-change \
 	rename-victim-named d-delete-no-notify uid-init-ns unhash-outside-lock write-key-epollin \
-	room-keyless data-wakes-one-exclusive nosec-kept-on-chmod
+	room-keyless data-wakes-one-exclusive nosec-kept-on-chmod failed-write-no-wakeup \
+	room-key-without-room
 
 took=$(($(date +%s) - check_start))
 if grep -q '^controls: verdict cached for inputs ' "$LOCUSTFS_LOGS/check-controls.log"; then
