@@ -104,6 +104,10 @@ check_show() {
 }
 
 cookbook_setup() {
+	# Whoever loaded the module unloads it: the suite keeps it loaded for the next program, a
+	# boot of its own (the virtme-ng one) leaves it unloaded for what runs after.
+	_loaded_before=0
+	module_loaded && _loaded_before=1
 	step "module loaded ($KO)" load_module
 	step "counters in $COUNTERS" debugfs_ready
 	step "every recipe in $DOC is run by a test" every_recipe_run
@@ -118,6 +122,7 @@ cookbook_cleanup() {
 	wait 2>/dev/null
 	step "no file left: live counters back to 0" live_counters_zero 10
 	step "umount $MNT $TMPFS" eval 'umount $MNT && umount $TMPFS'
+	[ "$_loaded_before" = 1 ] || step "rmmod locustfs (loaded for the recipes)" rmmod locustfs
 	rm -rf "$WORK"
 	tap_end
 	_ok=$?
