@@ -191,8 +191,26 @@ impl FileSystem for Locustfs {
         Ok((Instance { inner, user }, super_params(mo, None)))
     }
 
+    /// Refuses limits below what is in use: `size=` below the bytes, `max_files=` below the
+    /// files and directories, and a file size limit below the largest file, whose bytes past
+    /// the limit `filemap_read()` would no longer return (it stops at `s_maxbytes`) while
+    /// `->poll` still reported them readable.
     fn reconfigure(sb: &SuperBlock<Self>, mo: &MountOptions) -> Result<SuperParams> {
         let opts = &mo.opts;
+        let limit = opts.file_size_limit(vfs::MAX_LFS_FILESIZE);
+        // Not under the instance lock: the walk reschedules. A write racing with the remount
+        // may still grow a file past the new limit before it applies; keys stay right
+        // (`readiness_changed` checks for room) and the next write fails with `EFBIG`.
+        let mut largest = 0;
+        sb.for_each_file(|inode, _| largest = largest.max(inode.size()));
+        if limit < largest {
+            pr_warn!(
+                "max_file_size={} is below the {} bytes of the largest file\n",
+                limit,
+                largest
+            );
+            return Err(EINVAL);
+        }
         let mut inner = sb.info().inner.lock();
         if opts.size < inner.usage.bytes {
             pr_warn!(

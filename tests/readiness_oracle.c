@@ -120,7 +120,7 @@
  * Whether a remount that lowers max_file_size= below an existing file's size is refused with
  * EINVAL (1), or accepted, the file keeping its size (0).
  */
-#define LOWERING_REFUSED 0
+#define LOWERING_REFUSED 1
 
 #define NNAMES 4
 #define MAXFILES 24
