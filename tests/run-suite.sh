@@ -295,11 +295,6 @@ main() {
 	fi
 	[ -n "${SOAK_SECONDS:-}" ] && echo "# SOAK_SECONDS=$SOAK_SECONDS"
 	export SOAK_SECONDS
-	# readiness_oracle: io_uring reads and writes on a description that poll() says is not
-	# ready for them are a known defect (README.md, "Known defects"): io_uring parks them on
-	# ->poll instead of completing them as read(2) and write(2) do, so they are not drawn.
-	ORACLE_LEGACY=${ORACLE_LEGACY-uring}
-	export ORACLE_LEGACY
 	# stress_mount unloads and reloads the module.
 	LOCUSTFS_KO=$KO
 	export LOCUSTFS_KO
