@@ -57,10 +57,14 @@
  *   epoll exclusive              as level, except that a keyed OUT wake-up goes to the first
  *                                exclusive waiter (in registration order) that wants OUT
  *
- * poll, select, nested epoll and epoll/io_uring on several descriptions at once are covered
- * by poll and poll_keyed; what epoll does with a key that names an event a description lacks
- * is exactly what io_uring and aio expose, which is why they are here: they take the key as
- * the result without polling again.
+ * Epoll, poll(), io_uring and aio report the whole of what they poll; io_uring and aio take a
+ * wake-up's key as the result without polling again, and may report it as it came (OUT|WRNORM
+ * for a POLLOUT poll): theirs must be within what poll() grants and include an event they
+ * wait for. A waiter watches a description, except poll(), which looks its fd number up again
+ * each time it polls: one is retired before its number is closed or replaced. A waiter is
+ * retired too before its description's last reference goes (io_uring, aio and poll() hold a
+ * file reference while they wait, epoll does not). select and nested epoll are covered by
+ * poll; several descriptions in one waiter by poll_keyed.
  *
  * Timing. Every thread of the run is pinned to CPU 0 and the waiters run SCHED_FIFO. Each
  * operation is done either above them (SCHED_FIFO, higher: waiters run only once the
@@ -103,7 +107,7 @@
  *   readiness_oracle --seed N [--ops N] [--replay 'op,op,...'] [--legacy LIST] [--verbose]
  *
  * Environment: ORACLE_OPS (operations per seed), ORACLE_WAKE_MS (wake-up bound, 10000),
- * ORACLE_SHRINK_SECONDS (shrinking budget, 120), ORACLE_LEGACY, ORACLE_VERBOSE,
+ * ORACLE_SHRINK_SECONDS (shrinking budget, 60), ORACLE_LEGACY, ORACLE_VERBOSE,
  * ORACLE_SOAK_SECONDS or SOAK_SECONDS (at most 750: each fixed seed's test then runs fresh
  * seeds for its share of that time, printing each seed first).
  */
@@ -2905,7 +2909,7 @@ static void print_replay(uint64_t seed, const struct op *ops, int n, const char 
 static int shrink(const struct params *pa, struct op *ops, int n, uint64_t seed,
 		  const char *kind)
 {
-	int64_t end = now_ms() + env_long("ORACLE_SHRINK_SECONDS", 120) * 1000;
+	int64_t end = now_ms() + env_long("ORACLE_SHRINK_SECONDS", 60) * 1000;
 	struct op *cand = malloc(sizeof(*cand) * (size_t)n);
 	struct params quick = *pa;
 	struct outcome o;
