@@ -3,7 +3,8 @@
  * Data: read/write, pread/pwrite (holes read as zeros), readv/writev, lseek with SEEK_SET,
  * SEEK_CUR, SEEK_END, SEEK_DATA and SEEK_HOLE, O_APPEND, ftruncate (shrinking zeroes what is
  * later re-extended), mmap (reads, MAP_SHARED writes both ways), splice and sendfile, reads
- * that never block (0 at EOF), O_DIRECT served from the page cache.
+ * that never block (0 at EOF), io_uring reads and writes that do not wait for poll()'s
+ * readiness, O_DIRECT served from the page cache.
  */
 #include "common.h"
 
@@ -323,6 +324,77 @@ TEST_F_TIMEOUT(fs, read_at_eof_returns_zero_without_blocking, LFS_TIMEOUT)
 	EXPECT_EQ(0, read(r, buf, sizeof(buf)));
 	close(w);
 	close(r);
+}
+
+/*
+ * One IORING_OP_READ or IORING_OP_WRITE of LEN bytes at OFF on FD: its result, or -ETIME when
+ * it has not completed within WAKE_TIMEOUT_MS.
+ */
+static int uring_rw(struct uring *r, int op, int fd, void *buf, unsigned len, uint64_t off)
+{
+	unsigned tail = *r->sq_tail, idx = tail & *r->sq_mask;
+	struct io_uring_sqe *sqe = &r->sqes[idx];
+	struct io_uring_cqe cqe;
+	int ret;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = (uint8_t)op;
+	sqe->fd = fd;
+	sqe->addr = (uintptr_t)buf;
+	sqe->len = len;
+	sqe->off = off;
+	r->sq_array[idx] = idx;
+	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+	ret = uring_submit_wait(r, 1, WAKE_TIMEOUT_MS, &cqe);
+	return ret ? ret : cqe.res;
+}
+
+/*
+ * io_uring reads and writes complete as read(2) and write(2) return, whatever poll() says of
+ * their description: io_uring, finding no FMODE_NOWAIT, must not park them on a poll of the
+ * file (its ->poll answers for the description's position, not for the request's offset). A
+ * read at an offset with data from a description at the end of the file, a read at the end,
+ * a read of a hole with no page in the cache, a write inside a file at its size limit and one
+ * past it (EFBIG).
+ */
+TEST_F_TIMEOUT(fs, io_uring_read_and_write_do_not_wait_for_readiness, LFS_TIMEOUT)
+{
+	char buf[8] = { 0 };
+	struct uring ring;
+	const char *d;
+	int fd;
+
+	if (!uring_available())
+		SKIP(return, "io_uring is not available");
+	d = lfs_mount_slot(_metadata, self->mnt, "max_file_size=8k");
+	fd = create_file(d, "f", NULL);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, uring_init(&ring, 8));
+	/* The description is at the end of the file: poll() says no EPOLLIN. */
+	ASSERT_EQ(5, write(fd, "hello", 5));
+	EXPECT_EQ(4, uring_rw(&ring, IORING_OP_READ, fd, buf, 4, 1))
+		TH_LOG("-ETIME: the read at offset 1 waits for EPOLLIN");
+	EXPECT_EQ(0, memcmp(buf, "ello", 4));
+	EXPECT_EQ(0, uring_rw(&ring, IORING_OP_READ, fd, buf, 4, 5))
+		TH_LOG("a read at the end of the file returns 0 at once");
+	/*
+	 * Grown to max_file_size by truncation: its second page is a hole with no page in the
+	 * cache, and poll() says neither EPOLLIN (at the end) nor EPOLLOUT (no room).
+	 */
+	ASSERT_EQ(0, ftruncate(fd, 8192));
+	ASSERT_EQ(8192, lseek(fd, 0, SEEK_END));
+	memset(buf, 'x', sizeof(buf));
+	EXPECT_EQ(4, uring_rw(&ring, IORING_OP_READ, fd, buf, 4, 4096 + 100))
+		TH_LOG("-ETIME: the read of a hole waits for EPOLLIN");
+	EXPECT_EQ(0, memcmp(buf, "\0\0\0\0", 4));
+	EXPECT_EQ(2, uring_rw(&ring, IORING_OP_WRITE, fd, "xy", 2, 0))
+		TH_LOG("-ETIME: the write inside the file waits for EPOLLOUT");
+	EXPECT_EQ(-EFBIG, uring_rw(&ring, IORING_OP_WRITE, fd, "xy", 2, 8192))
+		TH_LOG("-ETIME: the write past max_file_size waits for EPOLLOUT");
+	ASSERT_EQ(2, pread(fd, buf, 2, 0));
+	EXPECT_EQ(0, memcmp(buf, "xy", 2));
+	uring_fini(&ring);
+	close(fd);
 }
 
 /*
