@@ -12,6 +12,16 @@
 //! page cache, so direct I/O is served from it, reads by `filemap_read()` and writes by
 //! `generic_perform_write()`, neither of which looks at `IOCB_DIRECT`.
 //!
+//! Reads and writes never wait for I/O (there is none), so files are opened `FMODE_NOWAIT`
+//! and the operations carry `FOP_BUFFER_WASYNC`: io_uring then issues them with
+//! `IOCB_NOWAIT` and completes them at once. Without both, io_uring finds a file it cannot
+//! issue without blocking but can poll, and parks each read and write on `->poll` until
+//! `EPOLLIN`/`EPOLLOUT`, which here speak of the description's position and of room: a read
+//! at an offset with data from a description at the end of the file, or a write that would
+//! fail with `EFBIG`, would wait for a change that may never come. Neither path returns
+//! `-EAGAIN` for `IOCB_NOWAIT` (see [`read_iter`] and [`write_iter`]): what they may wait for
+//! is a page allocation or a lock held across a copy in memory, never a device.
+//!
 //! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
 
 use super::{
@@ -48,6 +58,7 @@ impl<T: FileSystem> FileOps<T> {
         splice_read: Some(bindings::filemap_splice_read),
         splice_write: Some(bindings::iter_file_splice_write),
         fsync: Some(bindings::noop_fsync),
+        fop_flags: bindings::LOCUSTFS_FOP_BUFFER_WASYNC,
         // SAFETY: All-zero is a valid `file_operations` (every operation absent).
         ..unsafe { core::mem::zeroed() }
     };
@@ -108,10 +119,13 @@ unsafe extern "C" fn open<T: FileSystem>(
         let open_file = T::open(inode, &node, unsafe { File::from_raw_file(file) })?;
         // SAFETY: `file` is being opened by us alone; `release` takes `private_data` back.
         // `FMODE_CAN_ODIRECT` lets `do_dentry_open()` accept `O_DIRECT` (and `fcntl()` set
-        // it later), as `shmem_file_open()` does: see the module documentation.
+        // it later), as `shmem_file_open()` does; `FMODE_NOWAIT` lets io_uring and
+        // `RWF_NOWAIT` issue reads and writes without a worker or a poll: see the module
+        // documentation.
         unsafe {
             (*file).private_data = open_file.into_foreign();
-            (*file).f_mode |= bindings::LOCUSTFS_FMODE_CAN_ODIRECT;
+            (*file).f_mode |=
+                bindings::LOCUSTFS_FMODE_CAN_ODIRECT | bindings::LOCUSTFS_FMODE_NOWAIT;
         }
         Ok(0)
     })
@@ -170,12 +184,30 @@ unsafe extern "C" fn poll<T: FileSystem>(
 /// `generic_file_read_iter()` would hand an `IOCB_DIRECT` read to `a_ops->direct_IO`, which
 /// `ram_aops` does not have: the page cache is the file's only copy.
 ///
+/// Under `IOCB_NOWAIT`, `filemap_read()` gives `-EAGAIN` (having read nothing) for a page it
+/// would have to allocate (a hole) or find unlocked; the read is then done again without the
+/// flag, as there is no I/O to wait for. Returning `-EAGAIN` would make io_uring wait on
+/// `->poll` for `EPOLLIN`, which a description at the end of the file never gets.
+///
 /// # Safety
 ///
 /// Called by the VFS with a valid `kiocb` on a file of `T` and a valid `iov_iter`.
 unsafe extern "C" fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::iov_iter) -> isize {
     // SAFETY: The arguments are valid (function safety requirement); nothing was read yet.
-    unsafe { bindings::filemap_read(iocb, to, 0) }
+    let ret = unsafe { bindings::filemap_read(iocb, to, 0) };
+    // SAFETY: `iocb` is valid, and this call owns it until it returns.
+    let flags = unsafe { (*iocb).ki_flags };
+    if ret != EAGAIN.to_errno() as isize || flags & bindings::LOCUSTFS_IOCB_NOWAIT == 0 {
+        return ret;
+    }
+    // SAFETY: As above; `filemap_read()` left `to` and `ki_pos` untouched, having read
+    // nothing, and the caller's flags are put back before returning.
+    unsafe {
+        (*iocb).ki_flags = flags & !bindings::LOCUSTFS_IOCB_NOWAIT;
+        let ret = bindings::filemap_read(iocb, to, 0);
+        (*iocb).ki_flags = flags;
+        ret
+    }
 }
 
 /// `file_operations->llseek`: `generic_file_llseek`, then a wake-up if the position moved.
@@ -212,6 +244,10 @@ unsafe extern "C" fn llseek<T: FileSystem>(
 /// Pollers are woken whenever the size changed, even by a write that failed: with a buffer
 /// that faults, `generic_perform_write()` has already called `write_begin`/`write_end`, and
 /// `simple_write_end()` sets `i_size` to the write's position even when it copied nothing.
+///
+/// `IOCB_NOWAIT` changes nothing: the inode lock is held only across copies in memory, and
+/// `-EAGAIN` would make io_uring wait on `->poll` for `EPOLLOUT`, which a full file never
+/// gets, for a write that would fail with `EFBIG` or write inside the file.
 ///
 /// # Safety
 ///
