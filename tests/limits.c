@@ -261,6 +261,35 @@ TEST_F_TIMEOUT(fs, write_at_enospc_is_short, LFS_TIMEOUT)
 	EXPECT_EQ(4, free_blocks(d));
 }
 
+/*
+ * A write of which nothing fits, at an offset past the free space, fails with ENOSPC and
+ * charges nothing: the space free before it is free after it, for statfs and for the next
+ * write (found by readiness_oracle: such a write kept the free pages before its offset).
+ */
+TEST_F_TIMEOUT(fs, write_past_the_free_space_charges_nothing, LFS_TIMEOUT)
+{
+	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=16k,max_file_size=1m");
+	long long before = lfs_counter("bytes_in_use");
+	char buf[4096];
+	int fd;
+
+	memset(buf, 'p', sizeof(buf));
+	fd = create_file(d, "f", NULL);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(4096, write(fd, buf, sizeof(buf)));
+	EXPECT_EQ(3, free_blocks(d));
+	EXPECT_EQ(-1, pwrite(fd, buf, 1, 64 * 1024));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(4096, lseek(fd, 0, SEEK_END));
+	EXPECT_EQ(3, free_blocks(d)) TH_LOG("the failed write kept space it did not use");
+	EXPECT_EQ(before + 4096, lfs_counter("bytes_in_use"));
+	/* The three free pages are still there to be written. */
+	EXPECT_EQ(4096, pwrite(fd, buf, sizeof(buf), 3 * 4096));
+	EXPECT_EQ(0, free_blocks(d));
+	close(fd);
+	EXPECT_EQ(4, free_blocks(d));
+}
+
 TEST_F_TIMEOUT(fs, unlinked_file_keeps_its_space_until_closed, LFS_TIMEOUT)
 {
 	const char *d = lfs_mount_slot(_metadata, self->mnt, "size=16k");

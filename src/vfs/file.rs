@@ -306,10 +306,15 @@ unsafe fn write_locked<T: FileSystem>(
     let end = pos + count as i64;
     if end > inode.size() {
         let fits = match T::charge_size_up_to(sb, node, end) {
-            Ok(fits) if fits > pos => fits,
-            Ok(_) => return ENOSPC.to_errno() as isize,
+            Ok(fits) => fits,
             Err(e) => return e.to_errno() as isize,
         };
+        if fits <= pos {
+            // Nothing of the write fits, yet the charge may have grown up to the pages before
+            // `pos`: it goes back to what the size needs.
+            let _ = T::charge_size(sb, node, inode.size());
+            return ENOSPC.to_errno() as isize;
+        }
         if fits < end {
             // SAFETY: `from` is valid; this only shortens it.
             unsafe { bindings::iov_iter_truncate(from, (fits - pos) as u64) };
