@@ -12,6 +12,8 @@
 #   make fmt | lint        rustfmt check | clippy (CLIPPY=1), warnings are errors
 #   make rust-analyzer     write rust-project.json for editors
 #   make mutants           build each tests/mutants/*.patch and check the suite catches it
+#                          (NAMES='a b': only those; AGAINST=PROGRAM: PROGRAM must catch each
+#                          the way its "# expect-PROGRAM:" lines say, e.g. readiness_oracle)
 #   make soak DURATION=S   the stress programs for S seconds (default 1800)
 #   make bench [QUICK=1]   benchmarks on the perf kernel; results in bench/results, docs
 #   make bench PROFILE=1   only the function profiles of the wake-up paths (bench/results)
@@ -80,7 +82,7 @@ test: modules tests
 		"sh tests/run-suite.sh $$LOCUSTFS_TEST_PROGRAMS"
 
 mutants: modules tests
-	@scripts/mutants.sh "$(KDIR)" all
+	@scripts/mutants.sh $(if $(AGAINST),--against $(AGAINST)) "$(KDIR)" $(or $(NAMES),all)
 
 soak: modules tests
 	@scripts/soak.sh "$(KDIR)" "$(or $(DURATION),1800)"

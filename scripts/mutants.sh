@@ -7,7 +7,11 @@
 # test case, the kernel report's class). A mutant that does not apply, build, load or finish is
 # a harness error, never a catch.
 #
-#   scripts/mutants.sh [--build-only] KDIR all|NAME...
+#   scripts/mutants.sh [--build-only] [--against PROGRAM] KDIR all|NAME...
+#
+# --against PROGRAM runs PROGRAM instead of each patch's "# catch:" programs, and judges the
+# mutant by the patch's "# expect-PROGRAM:" lines instead of its "# expect:" lines: how one
+# checker (readiness_oracle) catches mutants that the suite's scenarios were written for.
 #
 # Build: every mutant's locustfs.ko first, on the host, as many at a time as there are CPUs.
 # Each is kept in $LOCUSTFS_CACHE/mutants/ko/ under a hash of the module source, the patch and
@@ -29,12 +33,17 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-build_only=0
-if [ "${1:-}" = --build-only ]; then
-	build_only=1
-	shift
-fi
-kdir=${1:?usage: scripts/mutants.sh [--build-only] KDIR all|NAME...}
+build_only=0 against=
+while :; do
+	case ${1:-} in
+	--build-only) build_only=1; shift ;;
+	--against) against=${2:?--against needs a program}; shift 2 ;;
+	*) break ;;
+	esac
+done
+expect_tag=expect
+[ -z "$against" ] || expect_tag=expect-$against
+kdir=${1:?usage: scripts/mutants.sh [--build-only] [--against PROGRAM] KDIR all|NAME...}
 shift
 bzimage=$kdir/arch/x86/boot/bzImage
 patches=()
@@ -61,7 +70,7 @@ for patch in "${patches[@]}"; do
 	name=$(basename "$patch" .patch)
 	names+=("$name")
 	patch_of[$name]=$patch
-	programs_of[$name]=$(sed -n 's/^# catch: //p' "$patch" 2>/dev/null | head -1)
+	programs_of[$name]=${against:-$(sed -n 's/^# catch: //p' "$patch" 2>/dev/null | head -1)}
 done
 
 # --- build ------------------------------------------------------------------------------------
@@ -77,8 +86,8 @@ build_mutant() {
 		echo "harness error: no patch $patch" >"$work/$name.build"
 		return
 	fi
-	if [ -z "${programs_of[$name]}" ] || ! grep -q '^# expect: ' "$patch"; then
-		echo "harness error: the patch names no '# catch:' programs or no '# expect:' signature" \
+	if [ -z "${programs_of[$name]}" ] || ! grep -q "^# $expect_tag: " "$patch"; then
+		echo "harness error: the patch names no '# catch:' programs or no '# $expect_tag:' signature" \
 			>"$work/$name.build"
 		return
 	fi
@@ -169,7 +178,7 @@ judge() {
 		else
 			missing+=("$re")
 		fi
-	done < <(sed -n 's/^# expect: //p' "${patch_of[$name]}")
+	done < <(sed -n "s/^# $expect_tag: //p" "${patch_of[$name]}")
 	if [ ${#missing[@]} -gt 0 ]; then
 		verdict_of[$name]="not ok - mutant $name failed the suite (exit $rc) but not as expected: no line matches '${missing[*]}' (see $log)"
 		return
@@ -182,7 +191,7 @@ judge() {
 run_boot() {
 	local specs='' name kmemleak_first=() others=() left=() out console status start
 	for name in "$@"; do
-		if sed -n 's/^# expect: //p' "${patch_of[$name]}" | grep -q kmemleak; then
+		if sed -n "s/^# $expect_tag: //p" "${patch_of[$name]}" | grep -q kmemleak; then
 			kmemleak_first+=("$name")
 		else
 			others+=("$name")
