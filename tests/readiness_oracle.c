@@ -1226,10 +1226,14 @@ static bool apply_write_outcome(struct run *r, const char *what, int d, struct w
 			return false;
 		if (fstat(fd, &st))
 			return failf(r, "harness", "fstat: %s", strerror(errno));
-		/* The size may stay, or grow to the offset (the page cache's write_end). */
+		/*
+		 * The size may stay, or grow to the offset (the page cache's write_end); then the
+		 * write wakes the file's pollers as one that wrote.
+		 */
 		if (st.st_size == p.pos && p.pos > F->size) {
 			F->size = p.pos;
 			F->charged = charge_for(p.pos);
+			add_wake(r, r->d[d].file, 0, false);
 		} else if (st.st_size != F->size) {
 			return failf(r, "size", "%s: EFAULT left size %lld, want %ld or %ld", what,
 				     (long long)st.st_size, F->size, p.pos);
@@ -2230,6 +2234,13 @@ static long pick_valid(const struct run *r, uint64_t *g, long len, long pos, int
 {
 	long v;
 
+	/*
+	 * A write past the end whose buffer faults at once grows the file without writing a
+	 * byte (the efault item): drawn more often than other faults, being the one failed
+	 * write that changes readiness.
+	 */
+	if (pos > r->f[file].size && !r->lg.efault && rnd(g, 100) < 25)
+		return 0;
 	if (len < 2 || rnd(g, 100) >= 15)
 		return -1;
 	v = rnd(g, 3) ? rnd(g, len < 2 * LFS_PAGE ? len : 2 * LFS_PAGE) : 0;
