@@ -34,6 +34,30 @@ GUEST_REPORT_ARGS=(no5lvl kasan.fault=panic panic=-1 oops=panic softlockup_panic
 MODULE_BUILD_PRODUCTS=('*.o' '*.ko' '*.cmd' '*.mod' '*.mod.c' '*.rmeta' generated.rs c_inlines.c
 	modules.order Module.symvers)
 
+# The files of tests/ that make up the kselftest target filesystems/locustfs: the programs'
+# sources, the target's Makefile, config and settings, and the scripts tests/Makefile installs
+# with what they read. The rest of tests/ (the guest's suite runner, controls, mutants, the
+# cookbook) serves the repository only.
+SELFTEST_FILES=('*.c' common.h Makefile config settings lib.sh module.sh smoke.sh kunit.sh
+	stress-ng.sh report-patterns report-classes.awk)
+
+# sync_files SRC DEST [PATTERN...]: makes directory DEST hold exactly the files of SRC (only
+# those matching a PATTERN at its top when given; build products always left out). A file
+# whose content is unchanged is not touched, so its time stays and a build that depends on it
+# does not redo anything; a new or changed one gets the current time.
+sync_files() {
+	local src=$1 dest=$2 filter=() p
+	shift 2
+	for p in "${MODULE_BUILD_PRODUCTS[@]}"; do filter+=("--exclude=$p"); done
+	filter+=(--exclude=/build/)
+	if [ $# -gt 0 ]; then
+		for p in "$@"; do filter+=("--include=/$p"); done
+		filter+=("--exclude=*")
+	fi
+	mkdir -p "$dest"
+	rsync -rlp --checksum --delete --delete-excluded "${filter[@]}" "$src/" "$dest/"
+}
+
 # module_source_tar [DIR...]: the module's source (default: Kbuild and src/ of the repository)
 # as a tar on stdout, without build products, with names sorted and times and owners fixed: its
 # hash changes only when the source's content does.

@@ -30,4 +30,4 @@
 
 use kernel::ffi;
 
-include!("generated.rs");
+include!(env!("LOCUSTFS_GENERATED_RS"));
