@@ -4,6 +4,8 @@
 #
 #   scripts/intree.sh place TREE   place them into the kernel source tree TREE
 #   scripts/intree.sh paths        the paths (relative to a tree) placing writes or edits
+#   scripts/intree.sh edited       those of them that are the kernel's files it adds lines to
+#   scripts/intree.sh maintainers-entry   the MAINTAINERS entry it adds
 #
 # Placing writes:
 #   fs/locustfs/{Kbuild,Kconfig,src/}          Kbuild, Kconfig, src/ (build products left out)
@@ -117,7 +119,13 @@ place)
 paths)
 	printf '%s\n' "${PLACED_DIRS[@]}" "${PLACED_FILES[@]}" "${EDITED_FILES[@]}"
 	;;
+edited)
+	printf '%s\n' "${EDITED_FILES[@]}"
+	;;
+maintainers-entry)
+	printf '%s\n' "$MAINTAINERS_ENTRY"
+	;;
 *)
-	die "usage: scripts/intree.sh place TREE | paths"
+	die "usage: scripts/intree.sh place TREE | paths | edited | maintainers-entry"
 	;;
 esac

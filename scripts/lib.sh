@@ -77,6 +77,14 @@ source_files() {
 	(cd "$LOCUSTFS_TOP" && find "$@" -type f "${not[@]}" | LC_ALL=C sort)
 }
 
+# kernel_source_dir KDIR: the source tree of the kernel build KDIR (the Makefile of an O= build
+# directory includes its source tree's; a tree built in place is its own).
+kernel_source_dir() {
+	local s
+	s=$(sed -n 's/^include \(.*\)\/Makefile$/\1/p' "$1/Makefile" 2>/dev/null | head -1)
+	echo "${s:-$1}"
+}
+
 # kernel_build_hashes KDIR: the content hashes of KDIR's kernel build, one "SHA256  NAME" line
 # each for its bzImage and .config: what a guest booted from it and a module built against it
 # depend on.
