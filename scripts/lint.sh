@@ -20,6 +20,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kdir=${1:?usage: scripts/lint.sh KDIR [fmt|build|rustdoc|checkpatch...]}
+[ -f "$kdir/Makefile" ] || die "lint: $kdir is not a kernel build directory"
 shift
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(fmt build rustdoc checkpatch)

@@ -150,7 +150,11 @@ write() {
 	{
 		cat "$SERIES_DIR/0000-cover-letter"
 		printf '\ncheckpatch.pl --strict messages kept, and why:\n\n'
-		sed -n '/^[^#]/s/^/ - /p' "$SERIES_DIR/checkpatch-accepted"
+		# Each entry as a list item wrapped at 74 columns.
+		sed -n '/^[^#]/p' "$SERIES_DIR/checkpatch-accepted" |
+			while IFS= read -r entry; do
+				fold -s -w 71 <<<"$entry" | sed '1s/^/ - /; 2,$s/^/   /; s/ *$//'
+			done
 	} >"$tmp/description"
 	git -C "$repo" config branch.locustfs.description "$(cat "$tmp/description")"
 	rm -rf "$OUT"

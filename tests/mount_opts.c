@@ -309,7 +309,9 @@ FIXTURE_VARIANT(bad_option)
 	const char *name; /* what the log line must mention */
 };
 FIXTURE_VARIANT_ADD(bad_option, unknown_key) { .opts = "bogus=1", .name = "bogus" };
-FIXTURE_VARIANT_ADD(bad_option, unknown_flag) { .opts = "size=1m,nosuchflag", .name = "nosuchflag" };
+FIXTURE_VARIANT_ADD(bad_option, unknown_flag) {
+	.opts = "size=1m,nosuchflag", .name = "nosuchflag"
+};
 FIXTURE_VARIANT_ADD(bad_option, size_text) { .opts = "size=abc", .name = "size" };
 FIXTURE_VARIANT_ADD(bad_option, size_suffix) { .opts = "size=12q", .name = "size" };
 FIXTURE_VARIANT_ADD(bad_option, size_empty) { .opts = "size=", .name = "size" };

@@ -49,7 +49,7 @@ TEST_F_TIMEOUT(fs, readdir_lists_entries_with_types, LFS_TIMEOUT)
 	char p[LFS_PATH_MAX];
 	int fds[ARRAY_LEN(files)], seen = 0;
 	struct dirent *de;
-	unsigned i;
+	unsigned int i;
 	DIR *dir;
 
 	for (i = 0; i < ARRAY_LEN(files); i++) {
