@@ -8,7 +8,8 @@
 #   scripts/intree.sh maintainers-entry   the MAINTAINERS entry it adds
 #
 # Placing writes:
-#   fs/locustfs/{Kbuild,Kconfig,src/}          Kbuild, Kconfig, src/ (build products left out)
+#   fs/locustfs/{Kbuild,Kconfig,.kunitconfig,src/}   the same files of the repository (src/
+#                                              without build products)
 #   Documentation/filesystems/locustfs.rst     docs/locustfs.rst
 #   tools/testing/selftests/filesystems/locustfs/   the kselftest files of tests/ (SELFTEST_FILES)
 # and adds, once each, the lines that hook them in:
@@ -91,11 +92,12 @@ place() {
 	mkdir -p "$dest"
 	sync_files "$LOCUSTFS_TOP/src" "$dest/src"
 	local f
-	for f in Kbuild Kconfig; do
+	for f in Kbuild Kconfig .kunitconfig; do
 		write_if_changed "$dest/$f" <"$LOCUSTFS_TOP/$f"
 	done
 	# Nothing else lives in fs/locustfs: what an earlier placing left that is gone now goes.
 	find "$dest" -mindepth 1 -maxdepth 1 ! -name src ! -name Kbuild ! -name Kconfig \
+		! -name .kunitconfig \
 		-exec rm -rf {} +
 	write_if_changed "$tree/Documentation/filesystems/locustfs.rst" \
 		<"$LOCUSTFS_TOP/docs/locustfs.rst"

@@ -46,7 +46,8 @@ PARTS=(
 	"0003-docs Documentation/filesystems/locustfs.rst Documentation/filesystems/index.rst
 		MAINTAINERS"
 	"0004-selftests tools/testing/selftests/filesystems/locustfs tools/testing/selftests/Makefile"
-	"0005-kunit fs/locustfs/src/locustfs_kunit.rs fs/locustfs/Kbuild fs/locustfs/Kconfig
+	"0005-kunit fs/locustfs/src/locustfs_kunit.rs fs/locustfs/.kunitconfig fs/locustfs/Kbuild
+		fs/locustfs/Kconfig
 		fs/locustfs/src/options.rs fs/locustfs/src/limits.rs"
 )
 
