@@ -3099,10 +3099,12 @@ FIXTURE(oracle)
 {
 	int unused;
 };
+
 FIXTURE_VARIANT(oracle)
 {
 	uint64_t seed;
 };
+
 FIXTURE_VARIANT_ADD(oracle, seed_1) { .seed = 1 };
 FIXTURE_VARIANT_ADD(oracle, seed_2) { .seed = 2 };
 FIXTURE_VARIANT_ADD(oracle, seed_3) { .seed = 3 };

@@ -254,11 +254,13 @@ FIXTURE(seed)
 {
 	char mnt[LFS_MOUNT_SLOTS][LFS_PATH_MAX];
 };
+
 FIXTURE_VARIANT(seed)
 {
 	enum share share;
 	bool kill;
 };
+
 FIXTURE_VARIANT_ADD(seed, none_exit) { .share = SHARE_NONE, .kill = false };
 FIXTURE_VARIANT_ADD(seed, none_kill) { .share = SHARE_NONE, .kill = true };
 FIXTURE_VARIANT_ADD(seed, dup_exit) { .share = SHARE_DUP, .kill = false };
@@ -273,6 +275,7 @@ FIXTURE_SETUP(seed)
 {
 	lfs_mount_slot(_metadata, self->mnt, NULL);
 }
+
 FIXTURE_TEARDOWN_PARENT(seed)
 {
 	lfs_teardown_slots(_metadata, self->mnt);
