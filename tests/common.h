@@ -54,6 +54,11 @@
 
 #include "kselftest_harness.h"
 
+/* kselftest.h has __noreturn and __printf(); __aligned() as in the kernel. */
+#ifndef __aligned
+#define __aligned(x) __attribute__((__aligned__(x)))
+#endif
+
 #define LFS_MAGIC 0x6c6f6375
 #define LFS_PAGE 4096L
 #define LFS_COUNTER_DIR "/sys/kernel/debug/locustfs"
@@ -843,7 +848,7 @@ struct inotify_tally {
  */
 static inline int inotify_drain(int ifd, const char *name, struct inotify_tally *t)
 {
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[8192] __aligned(__alignof__(struct inotify_event));
 	const struct inotify_event *ev;
 	ssize_t n;
 	char *p;

@@ -335,8 +335,8 @@ TEST_F_TIMEOUT(fs, o_direct_served_from_the_page_cache, LFS_TIMEOUT)
 {
 	struct inotify_tally t = { 0 };
 	char p[LFS_PATH_MAX], q[LFS_PATH_MAX];
-	static char buf[3 * 4096] __attribute__((aligned(4096)));
-	static char back[3 * 4096] __attribute__((aligned(4096)));
+	static char buf[3 * 4096] __aligned(4096);
+	static char back[3 * 4096] __aligned(4096);
 	int ifd, w, d, fl;
 
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -302,8 +302,7 @@ struct run {
 	char msg[2048];
 };
 
-static bool failf(struct run *r, const char *kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static bool failf(struct run *r, const char *kind, const char *fmt, ...) __printf(3, 4);
 
 static bool failf(struct run *r, const char *kind, const char *fmt, ...)
 {

@@ -314,8 +314,7 @@ TEST_F_TIMEOUT(fs, close_while_waiting, case_timeout())
 }
 
 /* Child of exit_while_waiting: X held by a thread blocked on it with mechanism M. */
-static void __attribute__((noreturn)) exit_child(const char *path, enum wait_mech m, int ready,
-						 int go)
+static void __noreturn exit_child(const char *path, enum wait_mech m, int ready, int go)
 {
 	struct waiter wt;
 	struct watch w;

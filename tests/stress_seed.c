@@ -233,7 +233,7 @@ static int child_seed(const char *dir, struct seed *s, enum share share)
 	return send_byte(s->ready, 'r') ? CHILD_READY : CHILD_OK;
 }
 
-static void __attribute__((noreturn)) child_main(const char *dir, struct seed *s, enum share share)
+static void __noreturn child_main(const char *dir, struct seed *s, enum share share)
 {
 	struct epoll_event ev;
 	int ret;

@@ -287,7 +287,7 @@ struct denier {
 /* Answers every permission event of the fanotify group with FAN_DENY, then closes its fd. */
 static void *denier_main(void *arg)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	char buf[4096] __aligned(__alignof__(struct fanotify_event_metadata));
 	struct denier *dn = arg;
 	struct fanotify_event_metadata *ev;
 	ssize_t n;
