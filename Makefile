@@ -9,7 +9,10 @@
 #   make controls          the negative controls, run whether or not their verdict is cached
 #   make test T=NAME       one suite program (tests/build/NAME or tests/NAME.sh) in a debug guest
 #   make modules           build locustfs.ko against $(KDIR)
-#   make fmt | lint        rustfmt check | clippy (CLIPPY=1), warnings are errors
+#   make fmt | lint        rustfmt check | every upstream gate (scripts/lint.sh: rustfmt,
+#                          CLIPPY=1 and W=1, rustdoc, checkpatch --strict on the series)
+#   make patches           the patch series against Linux 7.3 in build/patches/, checked to
+#                          apply with git am and give what scripts/intree.sh places
 #   make rust-analyzer     write rust-project.json for editors
 #   make mutants           build each tests/mutants/*.patch and check the suite catches it
 #                          (NAMES='a b': only those; AGAINST=PROGRAM: PROGRAM must catch each
@@ -37,8 +40,8 @@ KSRC = $(shell sed -n 's/^include \(.*\)\/Makefile$$/\1/p' $(KDIR)/Makefile 2>/d
 	grep . || echo $(KDIR))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM)
 
-.PHONY: all setup kernel modules tests run check controls test fmt lint rust-analyzer mutants \
-	soak bench clean
+.PHONY: all setup kernel modules tests run check controls test fmt lint patches rust-analyzer \
+	mutants soak bench clean
 
 all: modules
 
@@ -92,13 +95,14 @@ bench: setup
 	@scripts/bench.sh $(if $(QUICK),--quick) $(if $(PROFILE),--profile)
 
 fmt: kernel
-	@rustfmt --check --config-path $(KSRC)/.rustfmt.toml src/locustfs.rs src/locustfs_kunit.rs && \
-		echo "rustfmt: clean"
+	@scripts/lint.sh "$(KDIR)" fmt
 
 lint: kernel
-	@touch src/locustfs.rs src/locustfs_kunit.rs
-	@$(KMAKE) CLIPPY=1 KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings modules 2>&1 | tee /dev/stderr | \
-		(! grep -qE '^(warning|error)')
+	@scripts/lint.sh "$(KDIR)"
+
+patches: kernel
+	@scripts/patches.sh write "$(KSRC)"
+	@scripts/patches.sh verify "$(KSRC)"
 
 # The module is built first: its crate includes the bindings generated at build time.
 rust-analyzer: modules

@@ -8,10 +8,10 @@
 #   scripts/ksft-install.sh KSRC
 #
 # KSRC is the kernel source tree (the pristine one scripts/kernel.sh unpacks). Only
-# tools/testing/selftests/filesystems/locustfs is written there (a copy of tests/, refreshed
-# each time); objects go to an O= directory in the cache, one per repository checkout
-# (rsync keeps the sources' times, so objects built from another checkout's newer files would
-# otherwise look up to date). Idempotent and quick when nothing changed.
+# tools/testing/selftests/filesystems/locustfs is written there (the kselftest files of tests/,
+# SELFTEST_FILES, refreshed each time as scripts/intree.sh places them); objects go to an O=
+# directory in the cache, one per repository checkout (another checkout's copy of the sources
+# may be older than this one's objects). Idempotent and quick when nothing changed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -22,8 +22,7 @@ selftests=$ksrc/tools/testing/selftests
 target=$selftests/filesystems/locustfs
 install_dir=$LOCUSTFS_TOP/tests/build/kselftest
 
-mkdir -p "$target"
-rsync -a --delete --exclude=/build/ "$LOCUSTFS_TOP/tests/" "$target/"
+sync_files "$LOCUSTFS_TOP/tests" "$target" "${SELFTEST_FILES[@]}"
 # The programs run in a busybox guest: static, as tests/Makefile links them standalone.
 build_dir=$LOCUSTFS_CACHE/ksft-build/$(printf '%s' "$LOCUSTFS_TOP" | sha256sum | cut -c1-12)
 make -s -C "$selftests" TARGETS=filesystems/locustfs O="$build_dir" \

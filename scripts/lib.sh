@@ -34,6 +34,32 @@ GUEST_REPORT_ARGS=(no5lvl kasan.fault=panic panic=-1 oops=panic softlockup_panic
 MODULE_BUILD_PRODUCTS=('*.o' '*.ko' '*.cmd' '*.mod' '*.mod.c' '*.rmeta' generated.rs c_inlines.c
 	modules.order Module.symvers)
 
+# The files of tests/ that make up the kselftest target filesystems/locustfs: the programs'
+# sources, the target's Makefile, config and settings, and the scripts tests/Makefile installs
+# with what they read. The rest of tests/ (the guest's suite runner, controls, mutants, the
+# cookbook) serves the repository only.
+SELFTEST_FILES=('*.c' common.h Makefile config settings lib.sh module.sh smoke.sh kunit.sh
+	stress-ng.sh)
+
+# sync_files SRC DEST [PATTERN...]: makes directory DEST hold exactly the files of SRC (only
+# those matching a PATTERN at its top when given). Build products are neither copied nor
+# deleted (DEST's own, from a build in place, stay). A file whose content is unchanged is not
+# touched, so its time stays and a build that depends on it does not redo anything; a new or
+# changed one gets the current time.
+sync_files() {
+	local src=$1 dest=$2 filter=() p
+	shift 2
+	for p in "${MODULE_BUILD_PRODUCTS[@]}" .tmp_versions/ /build/; do
+		filter+=("--filter=P $p" "--filter=- $p")
+	done
+	if [ $# -gt 0 ]; then
+		for p in "$@"; do filter+=("--include=/$p"); done
+		filter+=("--exclude=*")
+	fi
+	mkdir -p "$dest"
+	rsync -rlp --checksum --delete --delete-excluded "${filter[@]}" "$src/" "$dest/"
+}
+
 # module_source_tar [DIR...]: the module's source (default: Kbuild and src/ of the repository)
 # as a tar on stdout, without build products, with names sorted and times and owners fixed: its
 # hash changes only when the source's content does.
@@ -51,6 +77,14 @@ source_files() {
 	local not=() p
 	for p in "${MODULE_BUILD_PRODUCTS[@]}"; do not+=(! -name "$p"); done
 	(cd "$LOCUSTFS_TOP" && find "$@" -type f "${not[@]}" | LC_ALL=C sort)
+}
+
+# kernel_source_dir KDIR: the source tree of the kernel build KDIR (the Makefile of an O= build
+# directory includes its source tree's; a tree built in place is its own).
+kernel_source_dir() {
+	local s
+	s=$(sed -n 's/^include \(.*\)\/Makefile$/\1/p' "$1/Makefile" 2>/dev/null | head -1)
+	echo "${s:-$1}"
 }
 
 # kernel_build_hashes KDIR: the content hashes of KDIR's kernel build, one "SHA256  NAME" line

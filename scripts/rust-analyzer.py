@@ -39,7 +39,10 @@ def main() -> int:
         # The cfgs of include/generated/rustc_cfg, which the script gives `bindings` too.
         "cfg": crates[index["bindings"]]["cfg"],
         "edition": "2021",
-        "env": {"RUST_MODFILE": "This is only for rust-analyzer"},
+        # Kbuild passes the generated bindings' path (--env-set); the repository's own build
+        # writes them next to the sources.
+        "env": {"RUST_MODFILE": "This is only for rust-analyzer",
+                "LOCUSTFS_GENERATED_RS": str(root.parent / "vfs" / "generated.rs")},
     })
     project_path.write_text(json.dumps(project, sort_keys=True, indent=4) + "\n")
     return 0

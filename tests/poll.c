@@ -31,10 +31,12 @@ FIXTURE(wake)
 	int wfd; /* writes and truncates */
 	int rfd; /* the watched description */
 };
+
 FIXTURE_VARIANT(wake)
 {
 	enum wait_mech mech;
 };
+
 FIXTURE_VARIANT_ADD(wake, poll) { .mech = MECH_POLL };
 FIXTURE_VARIANT_ADD(wake, select) { .mech = MECH_SELECT };
 FIXTURE_VARIANT_ADD(wake, epoll_lt) { .mech = MECH_EPOLL_LT };
@@ -223,7 +225,7 @@ TEST_F_TIMEOUT(wake, rename_over_wakes_with_hup, LFS_TIMEOUT)
 		static const char zeros[100];                                           \
 		struct waiter wt;                                                       \
 		struct watch w;                                                         \
-                                                                                        \
+											\
 		ASSERT_EQ(0, watch_init(&w, variant->mech, self->rfd, RD));             \
 		start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);                     \
 		action;                                                                 \

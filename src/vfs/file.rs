@@ -59,8 +59,7 @@ impl<T: FileSystem> FileOps<T> {
         splice_write: Some(bindings::iter_file_splice_write),
         fsync: Some(bindings::noop_fsync),
         fop_flags: bindings::LOCUSTFS_FOP_BUFFER_WASYNC,
-        // SAFETY: All-zero is a valid `file_operations` (every operation absent).
-        ..unsafe { core::mem::zeroed() }
+        ..pin_init::zeroed()
     };
 }
 
