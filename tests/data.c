@@ -330,9 +330,9 @@ TEST_F_TIMEOUT(fs, read_at_eof_returns_zero_without_blocking, LFS_TIMEOUT)
  * One IORING_OP_READ or IORING_OP_WRITE of LEN bytes at OFF on FD: its result, or -ETIME when
  * it has not completed within WAKE_TIMEOUT_MS.
  */
-static int uring_rw(struct uring *r, int op, int fd, void *buf, unsigned len, uint64_t off)
+static int uring_rw(struct uring *r, int op, int fd, void *buf, unsigned int len, uint64_t off)
 {
-	unsigned tail = *r->sq_tail, idx = tail & *r->sq_mask;
+	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask;
 	struct io_uring_sqe *sqe = &r->sqes[idx];
 	struct io_uring_cqe cqe;
 	int ret;

@@ -1350,7 +1350,6 @@ static bool uring_parks(long ret, long len, bool ready_after)
 	return ret > 0 && ret < len && !ready_after;
 }
 
-
 /* Does operation O: 0 done (and checked), 1 skipped (its objects do not exist), -1 failed. */
 static int exec_op(struct run *r, const struct op *o)
 {
