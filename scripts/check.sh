@@ -6,7 +6,7 @@
 #
 #   scripts/check.sh KDIR
 #
-# Stages: the log scanner's own tests (host); the negative controls (scripts/controls.sh: one
+# Stages: the log scanner's own tests (host); make lint's gates (host, beside the guests below); the negative controls (scripts/controls.sh: one
 # real kernel report of each class must fail the verdicts, naming its class; their verdict is
 # cached per content of their inputs, FORCE=1 runs them anyway); the virtme-ng boot test
 # (module loads, a mount works, smoke test); the suite in the plain QEMU guest on the debug
@@ -151,6 +151,9 @@ stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 
 # lose, and a mutant's verdict (a case that must fail, a report class) cannot be turned by a
 # slower guest; the recipes' waits are bounds for a process to start, not measurements. The
 # suite, whose verdicts include wake-up latencies, runs alone before them.
+# The gates an upstream submission passes (make lint: rustfmt, CLIPPY=1 W=1, rustdoc,
+# checkpatch --strict on the patch series), on the host beside the two guests.
+stage_start lint "$LOCUSTFS_TOP/scripts/lint.sh" "$kdir"
 stage_start vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 \
 	--log "$vng_console" "${bench_append[@]}" -- "sh tests/smoke.sh && sh tests/cookbook-vng.sh; rc=\$?; $bench_cmd; exit \$rc"
 # The seed bug, and the mutants that cost under a minute each (make mutants runs them all).
@@ -158,6 +161,7 @@ stage_start mutants "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush wake-b
 	rename-victim-named d-delete-no-notify uid-init-ns unhash-outside-lock write-key-epollin \
 	room-keyless data-wakes-one-exclusive nosec-kept-on-chmod failed-write-no-wakeup \
 	room-key-without-room
+stage_finish lint
 stage_finish vng-boot
 stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --in-boot judge "$vng_console"
 stage_finish mutants
