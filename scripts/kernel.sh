@@ -236,7 +236,8 @@ intree() {
 	local flavour=$1 src tree out make kos=() ko dest=$LOCUSTFS_TOP/tests/build/intree
 	src=$(fetch_source)
 	out=$(cache_key "$flavour" "$src")
-	[ -f "$out/.locustfs-built" ] || die "the $flavour kernel is not built (scripts/kernel.sh build $flavour)"
+	[ -f "$out/.locustfs-built" ] ||
+		die "the $flavour kernel is not built (scripts/kernel.sh build $flavour)"
 	lock_tree
 	tree=$(place "$src")
 	make=(make -C "$tree" O="$out" LLVM="$LLVM_SUFFIX" -j"$(nproc)")
