@@ -11,6 +11,7 @@
 #   make modules           build locustfs.ko against $(KDIR) (out of tree, M=); with the cached
 #                          kernel also in its tree as fs/locustfs (=m: tests/build/intree/)
 #   make builtin           boot a kernel with locustfs built in (=y: a second kernel build)
+#   make kunit             the KUnit suites through the kernel's kunit.py (a User Mode Linux build)
 #   make fmt | lint        rustfmt check | clippy (CLIPPY=1), warnings are errors
 #   make rust-analyzer     write rust-project.json for editors
 #   make mutants           build each tests/mutants/*.patch and check the suite catches it
@@ -37,7 +38,7 @@ KSRC = $(shell sed -n 's/^include \(.*\)\/Makefile$$/\1/p' $(KDIR)/Makefile 2>/d
 	grep . || echo $(KDIR))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM)
 
-.PHONY: all setup kernel modules builtin tests run check controls test fmt lint rust-analyzer \
+.PHONY: all setup kernel modules builtin kunit tests run check controls test fmt lint rust-analyzer \
 	mutants soak bench clean
 
 all: modules
@@ -63,6 +64,10 @@ endif
 # locustfs built into the kernel (CONFIG_LOCUST_FS=y): boots it and mounts an instance.
 builtin: setup
 	@scripts/builtin.sh
+
+# The KUnit suites the kernel's way: tools/testing/kunit/kunit.py in the kernel tree.
+kunit: setup
+	@scripts/kunit.sh
 
 tests: kernel
 	@$(MAKE) -s -C tests KSRC="$(KSRC)"

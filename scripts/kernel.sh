@@ -10,7 +10,8 @@
 #                                     rebuilds only what they make: the in-tree modules
 #                                     (CONFIG_LOCUST_FS=m, copied to tests/build/intree/) or,
 #                                     for a built-in flavour (=y), vmlinux
-#   scripts/kernel.sh tree            prints the kernel tree locustfs is placed in
+#   scripts/kernel.sh place           places the work tree's sources in the kernel tree (as
+#                                     `intree` does) and prints the tree's path
 #
 # Flavours: debug (the test suite's), perf (benchmarks), builtin (debug with CONFIG_LOCUST_FS=y).
 # Each is qemu/kconfig/base.config plus its own fragment (builtin: plus debug.config first).
@@ -269,6 +270,6 @@ case ${1:-} in
 build) build "${2:-debug}" ;;
 intree) intree "${2:-debug}" ;;
 path) path "${2:-debug}" ;;
-tree) placed_tree "$(fetch_source)" ;;
-*) die "usage: $0 build|intree|path debug|perf|builtin, or $0 tree" ;;
+place) lock_tree && place "$(fetch_source)" ;;
+*) die "usage: $0 build|intree|path debug|perf|builtin, or $0 place" ;;
 esac
