@@ -39,7 +39,7 @@ MODULE_BUILD_PRODUCTS=('*.o' '*.ko' '*.cmd' '*.mod' '*.mod.c' '*.rmeta' generate
 # with what they read. The rest of tests/ (the guest's suite runner, controls, mutants, the
 # cookbook) serves the repository only.
 SELFTEST_FILES=('*.c' common.h Makefile config settings lib.sh module.sh smoke.sh kunit.sh
-	stress-ng.sh report-patterns report-classes.awk)
+	stress-ng.sh)
 
 # sync_files SRC DEST [PATTERN...]: makes directory DEST hold exactly the files of SRC (only
 # those matching a PATTERN at its top when given; build products always left out). A file

@@ -8,7 +8,7 @@ set -euo pipefail
 
 DEB_PACKAGES=(clang-19 lld-19 llvm-19 libclang-19-dev qemu-system-x86 busybox-static flex bison
 	bc libelf-dev libssl-dev cpio kmod xz-utils udev python3-venv stress-ng make gcc libc6-dev
-	rsync)
+	rsync python3-ply)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

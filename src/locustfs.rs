@@ -27,7 +27,7 @@ module! {
     params: {
         user_ns_size: u64 {
             default: 0,
-            description: "Bytes of file data one host user may hold across all the instances mounted in their user namespaces (0: half of RAM)",
+            description: "Bytes one host user may hold in user-namespace mounts (0: half of RAM)",
         },
     },
 }

@@ -1372,8 +1372,11 @@ static inline int watch_wait(struct watch *w, int timeout_ms)
 			 */
 			if (cqe.res != -ECANCELED)
 				return cqe.res;
-			if (timeout_ms >= 0 && (left = (int)(end - now_ms())) < 0)
-				left = 0;
+			if (timeout_ms >= 0) {
+				left = (int)(end - now_ms());
+				if (left < 0)
+					left = 0;
+			}
 		}
 	}
 	case MECH_EPOLL_ONESHOT:
@@ -1400,8 +1403,11 @@ static inline int watch_wait(struct watch *w, int timeout_ms)
 			if (n)
 				return n < 0 ? -errno : (int)ev.events;
 			/* The inner instance had nothing after all: wait again. */
-			if (timeout_ms >= 0 && (left = (int)(end - now_ms())) <= 0)
-				return 0;
+			if (timeout_ms >= 0) {
+				left = (int)(end - now_ms());
+				if (left <= 0)
+					return 0;
+			}
 		}
 	}
 	default:

@@ -223,7 +223,7 @@ TEST_F_TIMEOUT(wake, rename_over_wakes_with_hup, LFS_TIMEOUT)
 		static const char zeros[100];                                           \
 		struct waiter wt;                                                       \
 		struct watch w;                                                         \
-                                                                                        \
+											\
 		ASSERT_EQ(0, watch_init(&w, variant->mech, self->rfd, RD));             \
 		start_blocked(_metadata, &wt, &w, WAITER_TIMEOUT_MS);                     \
 		action;                                                                 \

@@ -1337,11 +1337,27 @@ static int exec_op(struct run *r, const struct op *o)
 	r->nwk = 0;
 	r->window_desc = -1;
 	snprintf(what, sizeof(what), "%s", op_names[o->t]);
-#define SKIP_UNLESS(c) do { if (!(c)) return 1; } while (0)
-#define CALL(expr) do { actor_begin(r, o->mode); errno = 0; ret = (expr); err = errno; \
-		actor_end(r, o->mode); } while (0)
-#define LCALL(expr) do { actor_begin(r, o->mode); errno = 0; got = (expr); err = errno; \
-		actor_end(r, o->mode); } while (0)
+#define SKIP_UNLESS(c)			\
+	do {				\
+		if (!(c))		\
+			return 1;	\
+	} while (0)
+#define CALL(expr)				\
+	do {					\
+		actor_begin(r, o->mode);	\
+		errno = 0;			\
+		ret = (expr);			\
+		err = errno;			\
+		actor_end(r, o->mode);		\
+	} while (0)
+#define LCALL(expr)				\
+	do {					\
+		actor_begin(r, o->mode);	\
+		errno = 0;			\
+		got = (expr);			\
+		err = errno;			\
+		actor_end(r, o->mode);		\
+	} while (0)
 	switch (o->t) {
 	case OP_CREATE:
 	case OP_OPEN: {
@@ -1618,10 +1634,18 @@ static int exec_op(struct run *r, const struct op *o)
 		D = &r->d[d];
 		file = D->file;
 		switch (a[2]) {
-		case SEEK_SET: target = a[1]; break;
-		case SEEK_CUR: target = a[1] ? D->pos + a[1] : D->pos; break;
-		case SEEK_END: target = r->f[file].size + a[1]; break;
-		default: target = a[2] == SEEK_DATA ? a[1] : r->f[file].size; break;
+		case SEEK_SET:
+			target = a[1];
+			break;
+		case SEEK_CUR:
+			target = a[1] ? D->pos + a[1] : D->pos;
+			break;
+		case SEEK_END:
+			target = r->f[file].size + a[1];
+			break;
+		default:
+			target = a[2] == SEEK_DATA ? a[1] : r->f[file].size;
+			break;
 		}
 		if ((a[2] == SEEK_DATA || a[2] == SEEK_HOLE) &&
 		    (a[1] < 0 || a[1] >= r->f[file].size))
@@ -2186,15 +2210,33 @@ static long pick_off(const struct run *r, uint64_t *g, long size)
 	long v;
 
 	switch (rnd(g, 9)) {
-	case 0: v = 0; break;
-	case 1: v = size; break;
-	case 2: v = size + rnd(g, 10) - 5; break;
-	case 3: v = r->limit - rnd(g, 8); break;
-	case 4: v = r->limit + rnd(g, 3); break;
-	case 5: v = rnd(g, r->limit + LFS_PAGE); break;
-	case 6: v = rnd(g, 8) * LFS_PAGE + rnd(g, 3) - 1; break;
-	case 7: v = size + rnd(g, 2 * LFS_PAGE); break;
-	default: v = rnd(g, size + 1); break;
+	case 0:
+		v = 0;
+		break;
+	case 1:
+		v = size;
+		break;
+	case 2:
+		v = size + rnd(g, 10) - 5;
+		break;
+	case 3:
+		v = r->limit - rnd(g, 8);
+		break;
+	case 4:
+		v = r->limit + rnd(g, 3);
+		break;
+	case 5:
+		v = rnd(g, r->limit + LFS_PAGE);
+		break;
+	case 6:
+		v = rnd(g, 8) * LFS_PAGE + rnd(g, 3) - 1;
+		break;
+	case 7:
+		v = size + rnd(g, 2 * LFS_PAGE);
+		break;
+	default:
+		v = rnd(g, size + 1);
+		break;
 	}
 	if (v < 0)
 		v = 0;
@@ -2446,10 +2488,18 @@ static bool gen_op(const struct run *r, uint64_t *g, struct op *o)
 			a[1] = 2 + rnd(g, 15);
 		} else if (a[0] == 1) {
 			switch (rnd(g, 4)) {
-			case 0: v = biggest - rnd(g, 100); break;
-			case 1: v = biggest + rnd(g, 100); break;
-			case 2: v = r->limit + (rnd(g, 2) ? LFS_PAGE : -LFS_PAGE); break;
-			default: v = 1 + rnd(g, DATA_MAX); break;
+			case 0:
+				v = biggest - rnd(g, 100);
+				break;
+			case 1:
+				v = biggest + rnd(g, 100);
+				break;
+			case 2:
+				v = r->limit + (rnd(g, 2) ? LFS_PAGE : -LFS_PAGE);
+				break;
+			default:
+				v = 1 + rnd(g, DATA_MAX);
+				break;
 			}
 			if (v < 1)
 				v = 1;

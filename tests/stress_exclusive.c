@@ -321,7 +321,9 @@ static long ping_pong(struct __test_metadata *_metadata, struct crowd *cr, int f
 	long i;
 
 	for (i = 0; keep_writing(i, start); i++) {
-		ASSERT_EQ(1, write(cr->wfd, (char[1]){ byte_at(i) }, 1));
+		char byte = byte_at(i);
+
+		ASSERT_EQ(1, write(cr->wfd, &byte, 1));
 		if (!wait_counter(cr, from, to, field, every, i + 1)) {
 			EXPECT_TRUE(false)
 				TH_LOG("write %ld was not observed: lost wake-up", i + 1);
@@ -433,14 +435,16 @@ static void free_running(struct __test_metadata *_metadata, const char *dir, boo
 		crowd_add(_metadata, cr, r, ep, EPOLLIN | EPOLLET)->drain = true;
 	crowd_start(_metadata, cr);
 	for (done = 0; keep_writing(done, start); done++) {
-		ASSERT_EQ(1, write(cr->wfd, (char[1]){ byte_at(done) }, 1));
+		char byte = byte_at(done);
+
+		ASSERT_EQ(1, write(cr->wfd, &byte, 1));
 		if (done % 16 == 15)
 			sched_yield();
 	}
 	EXPECT_TRUE(wait_counter(cr, 0, cr->n, offsetof(struct consumer, bytes), !shared, done))
 		TH_LOG("the final bytes were never read: lost wake-up (read %ld of %ld)",
 		       shared ? sum_of(cr, 0, cr->n, offsetof(struct consumer, bytes)) :
-			        min_of(cr, 0, cr->n, offsetof(struct consumer, bytes)),
+				min_of(cr, 0, cr->n, offsetof(struct consumer, bytes)),
 		       done);
 	crowd_stop(_metadata, cr);
 	TH_LOG("%ld bytes written one by one, %ld wake-ups", done,

@@ -139,6 +139,7 @@ static unsigned odd_files(void)
 static int child_seed(const char *dir, struct seed *s, enum share share)
 {
 	char p[LFS_PATH_MAX], name[16];
+	struct epoll_event evs[2];
 	pid_t g;
 	int j, sync[2];
 
@@ -172,7 +173,7 @@ static int child_seed(const char *dir, struct seed *s, enum share share)
 		return CHILD_ET_INITIAL;
 	if (reported(s->e_et, 0) != 0)
 		return CHILD_ET_REPEAT;
-	if (epoll_wait(s->e_top, (struct epoll_event[2]){}, 2, 0) < 1)
+	if (epoll_wait(s->e_top, evs, 2, 0) < 1)
 		return CHILD_NESTED;
 
 	switch (share) {
@@ -234,6 +235,7 @@ static int child_seed(const char *dir, struct seed *s, enum share share)
 
 static void __attribute__((noreturn)) child_main(const char *dir, struct seed *s, enum share share)
 {
+	struct epoll_event ev;
 	int ret;
 
 	setpgid(0, 0);
@@ -243,7 +245,7 @@ static void __attribute__((noreturn)) child_main(const char *dir, struct seed *s
 		_exit(ret);
 	}
 	/* Blocks until go (edge-triggered: the files' edges were all consumed) or SIGKILL. */
-	epoll_wait(s->e_et, (struct epoll_event[1]){}, 1, -1);
+	epoll_wait(s->e_et, &ev, 1, -1);
 	_exit(0);
 }
 

@@ -676,8 +676,12 @@ static long unmovable_free_pages(int *order)
 		return -1;
 	*order = -1;
 	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "Page block order: %d", order);
-		if (strncmp(line, "Node", 4) || !(p = strstr(line, "type    Unmovable")))
+		if (sscanf(line, "Page block order: %d", order) == 1)
+			continue;
+		if (strncmp(line, "Node", 4))
+			continue;
+		p = strstr(line, "type    Unmovable");
+		if (!p)
 			continue;
 		p += strlen("type    Unmovable");
 		for (o = 0;; o++, p = end) {

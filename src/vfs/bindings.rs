@@ -29,5 +29,12 @@
 )]
 
 use kernel::ffi;
+use pin_init::{MaybeZeroable, Zeroable};
+
+// bindgen does not derive this one itself, as in the kernel crate's bindings
+// (<https://github.com/rust-lang/rust-bindgen/issues/3196>).
+//
+// SAFETY: `__BindgenBitfieldUnit<Storage>` is a newtype around `Storage`.
+unsafe impl<Storage> Zeroable for __BindgenBitfieldUnit<Storage> where Storage: Zeroable {}
 
 include!(env!("LOCUSTFS_GENERATED_RS"));

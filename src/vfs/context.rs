@@ -95,11 +95,10 @@ struct ContextOps<T>(PhantomData<T>);
 impl<T: FileSystem> ContextOps<T> {
     const OPS: bindings::fs_context_operations = bindings::fs_context_operations {
         free: Some(free::<T>),
-        dup: None,
         parse_param: Some(parse_param::<T>),
-        parse_monolithic: None,
         get_tree: Some(get_tree::<T>),
         reconfigure: Some(reconfigure::<T>),
+        ..pin_init::zeroed()
     };
 }
 

@@ -32,8 +32,7 @@ struct DentryOps<T>(PhantomData<T>);
 impl<T: FileSystem> DentryOps<T> {
     const OPS: bindings::dentry_operations = bindings::dentry_operations {
         d_weak_revalidate: Some(weak_revalidate::<T>),
-        // SAFETY: All-zero is a valid `dentry_operations` (every operation absent).
-        ..unsafe { core::mem::zeroed() }
+        ..pin_init::zeroed()
     };
 }
 

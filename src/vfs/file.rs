@@ -48,8 +48,7 @@ impl<T: FileSystem> FileOps<T> {
         splice_read: Some(bindings::filemap_splice_read),
         splice_write: Some(bindings::iter_file_splice_write),
         fsync: Some(bindings::noop_fsync),
-        // SAFETY: All-zero is a valid `file_operations` (every operation absent).
-        ..unsafe { core::mem::zeroed() }
+        ..pin_init::zeroed()
     };
 }
 

@@ -48,6 +48,7 @@ const unsigned int LOCUSTFS_I_SKIP = I_NEW | I_WILL_FREE | I_FREEING;
  */
 static inline loff_t locustfs_file_pos_racy(const struct file *file)
 {
+	/* Racy by design: a stale position only delays a poller (see above). */
 	return data_race(READ_ONCE(file->f_pos));
 }
 

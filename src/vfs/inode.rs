@@ -139,15 +139,13 @@ impl<T: FileSystem> InodeOps<T> {
         mkdir: Some(mkdir::<T>),
         rmdir: Some(bindings::simple_rmdir),
         rename: Some(rename::<T>),
-        // SAFETY: All-zero is a valid `inode_operations` (every operation absent).
-        ..unsafe { core::mem::zeroed() }
+        ..pin_init::zeroed()
     };
 
     const FILE: bindings::inode_operations = bindings::inode_operations {
         setattr: Some(setattr::<T>),
         getattr: Some(getattr),
-        // SAFETY: All-zero is a valid `inode_operations` (every operation absent).
-        ..unsafe { core::mem::zeroed() }
+        ..pin_init::zeroed()
     };
 }
 

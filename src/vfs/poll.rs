@@ -180,8 +180,8 @@ impl<'a> Poller<'a> {
     /// `vfs_poll()` does not) to `queue`.
     ///
     /// `queue` must outlive the file's open file description: an open file holds a reference
-    /// to it until `->release`, and [`PollQueue`]'s drop relies on it (`select` and `poll`
-    /// entries ignore `POLLFREE`; they are unlinked only when they end, holding the file). `select` and `poll` unlink themselves before they drop their
+    /// to it until `->release`, and [`PollQueue`]'s drop relies on it: `select` and `poll`
+    /// entries ignore `POLLFREE`, and unlink themselves when they end, before they drop their
     /// reference to the file; epoll unlinks in `eventpoll_release()`, before `->release`;
     /// io_uring and aio unlink when their request ends, and [`PollQueue`]'s drop detaches them
     /// in any case.

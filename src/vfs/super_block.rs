@@ -258,8 +258,7 @@ impl<T: FileSystem> SuperOps<T> {
         drop_inode: Some(bindings::inode_just_drop),
         evict_inode: Some(inode::evict_inode::<T>),
         show_options: Some(show_options::<T>),
-        // SAFETY: All-zero is a valid `super_operations` (every operation absent).
-        ..unsafe { core::mem::zeroed() }
+        ..pin_init::zeroed()
     };
 }
 
