@@ -12,7 +12,10 @@
 #                          kernel also in its tree as fs/locustfs (=m: tests/build/intree/)
 #   make builtin           boot a kernel with locustfs built in (=y: a second kernel build)
 #   make kunit             the KUnit suites through the kernel's kunit.py (a User Mode Linux build)
-#   make fmt | lint        rustfmt check | clippy (CLIPPY=1), warnings are errors
+#   make fmt | lint        rustfmt check | every upstream gate (scripts/lint.sh: rustfmt,
+#                          CLIPPY=1 and W=1, rustdoc, checkpatch --strict on the series)
+#   make patches           the patch series against Linux 7.3 in build/patches/, checked to
+#                          apply with git am and give what scripts/intree.sh places
 #   make rust-analyzer     write rust-project.json for editors
 #   make mutants           build each tests/mutants/*.patch and check the suite catches it
 #   make soak DURATION=S   the stress programs for S seconds (default 1800)
@@ -38,8 +41,8 @@ KSRC = $(shell sed -n 's/^include \(.*\)\/Makefile$$/\1/p' $(KDIR)/Makefile 2>/d
 	grep . || echo $(KDIR))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM)
 
-.PHONY: all setup kernel modules builtin kunit tests run check controls test fmt lint rust-analyzer \
-	mutants soak bench clean
+.PHONY: all setup kernel modules builtin kunit tests run check controls test fmt lint patches \
+	rust-analyzer mutants soak bench clean
 
 all: modules
 
@@ -107,13 +110,14 @@ bench: setup
 	@scripts/bench.sh $(if $(QUICK),--quick) $(if $(PROFILE),--profile)
 
 fmt: kernel
-	@rustfmt --check --config-path $(KSRC)/.rustfmt.toml src/locustfs.rs src/locustfs_kunit.rs && \
-		echo "rustfmt: clean"
+	@scripts/lint.sh "$(KDIR)" fmt
 
 lint: kernel
-	@touch src/locustfs.rs src/locustfs_kunit.rs
-	@$(KMAKE) CLIPPY=1 KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings modules 2>&1 | tee /dev/stderr | \
-		(! grep -qE '^(warning|error)')
+	@scripts/lint.sh "$(KDIR)"
+
+patches: kernel
+	@scripts/patches.sh write "$(KSRC)"
+	@scripts/patches.sh verify "$(KSRC)"
 
 # The module is built first: its crate includes the bindings generated at build time.
 rust-analyzer: modules

@@ -4,9 +4,12 @@
 #
 #   scripts/intree.sh place TREE   place them into the kernel source tree TREE
 #   scripts/intree.sh paths        the paths (relative to a tree) placing writes or edits
+#   scripts/intree.sh edited       those of them that are the kernel's files it adds lines to
+#   scripts/intree.sh maintainers-entry   the MAINTAINERS entry it adds
 #
 # Placing writes:
-#   fs/locustfs/{Kbuild,Kconfig,src/}          Kbuild, Kconfig, src/ (build products left out)
+#   fs/locustfs/{Kbuild,Kconfig,.kunitconfig,src/}   the same files of the repository (src/
+#                                              without build products)
 #   Documentation/filesystems/locustfs.rst     docs/locustfs.rst
 #   tools/testing/selftests/filesystems/locustfs/   the kselftest files of tests/ (SELFTEST_FILES)
 # and adds, once each, the lines that hook them in:
@@ -89,11 +92,12 @@ place() {
 	mkdir -p "$dest"
 	sync_files "$LOCUSTFS_TOP/src" "$dest/src"
 	local f
-	for f in Kbuild Kconfig; do
+	for f in Kbuild Kconfig .kunitconfig; do
 		write_if_changed "$dest/$f" <"$LOCUSTFS_TOP/$f"
 	done
 	# Nothing else lives in fs/locustfs: what an earlier placing left that is gone now goes.
 	find "$dest" -mindepth 1 -maxdepth 1 ! -name src ! -name Kbuild ! -name Kconfig \
+		! -name .kunitconfig \
 		-exec rm -rf {} +
 	write_if_changed "$tree/Documentation/filesystems/locustfs.rst" \
 		<"$LOCUSTFS_TOP/docs/locustfs.rst"
@@ -117,7 +121,13 @@ place)
 paths)
 	printf '%s\n' "${PLACED_DIRS[@]}" "${PLACED_FILES[@]}" "${EDITED_FILES[@]}"
 	;;
+edited)
+	printf '%s\n' "${EDITED_FILES[@]}"
+	;;
+maintainers-entry)
+	printf '%s\n' "$MAINTAINERS_ENTRY"
+	;;
 *)
-	die "usage: scripts/intree.sh place TREE | paths"
+	die "usage: scripts/intree.sh place TREE | paths | edited | maintainers-entry"
 	;;
 esac

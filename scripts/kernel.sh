@@ -103,8 +103,7 @@ placed_tree() {
 # a staging directory holding copies of the pristine files it edits (`intree.sh paths`), and
 # rsync then writes into the tree only the files whose content differs, each as a new file (a
 # temporary file renamed over the old one): a link shared with SRC is never written through,
-# and an unchanged file keeps its time. Also places the KUnit configuration (.kunitconfig) in
-# fs/locustfs for `kunit.py run --kunitconfig=fs/locustfs`.
+# and an unchanged file keeps its time.
 place() {
 	local src=$1 tree stage p stray
 	local -a paths
@@ -132,8 +131,6 @@ place() {
 		rm -rf "$stage"
 		die "$INTREE_SH place failed"
 	fi
-	[ -f "$LOCUSTFS_TOP/.kunitconfig" ] && [ ! -e "$stage/fs/locustfs/.kunitconfig" ] &&
-		cp "$LOCUSTFS_TOP/.kunitconfig" "$stage/fs/locustfs/.kunitconfig"
 	# Only the paths it names: anything else would reach the tree as a partial file.
 	stray=$(cd "$stage" && find . -type f | sed 's|^\./||' | while IFS= read -r f; do
 		for p in "${paths[@]}"; do

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # `make kunit`: locustfs's KUnit suites the kernel's way. Places the work tree's sources in the
-# kernel tree (scripts/kernel.sh place, which puts .kunitconfig in fs/locustfs) and runs the
-# kernel's KUnit runner there: kunit.py builds a User Mode Linux kernel with the options of
-# fs/locustfs/.kunitconfig (locustfs and its suites built in), boots it and parses the suites'
-# KTAP. The UML build is kept in the cache (the first one takes minutes of both cores; later
-# ones rebuild what changed). Not part of `make check`.
+# kernel tree (scripts/kernel.sh place; scripts/intree.sh puts .kunitconfig in fs/locustfs)
+# and runs the kernel's KUnit runner there: kunit.py builds a User Mode Linux kernel with the
+# options of fs/locustfs/.kunitconfig (locustfs and its suites built in), boots it and parses
+# the suites' KTAP. The UML build is kept in the cache (the first one takes minutes of both
+# cores; later ones rebuild what changed). Not part of `make check`.
 #
 #   scripts/kunit.sh [KUNIT.PY OPTION...]   (take the machine's guest lock around it)
 set -euo pipefail

@@ -42,14 +42,16 @@ SELFTEST_FILES=('*.c' common.h Makefile config settings lib.sh module.sh smoke.s
 	stress-ng.sh)
 
 # sync_files SRC DEST [PATTERN...]: makes directory DEST hold exactly the files of SRC (only
-# those matching a PATTERN at its top when given; build products always left out). A file
-# whose content is unchanged is not touched, so its time stays and a build that depends on it
-# does not redo anything; a new or changed one gets the current time.
+# those matching a PATTERN at its top when given). Build products are neither copied nor
+# deleted (DEST's own, from a build in place, stay). A file whose content is unchanged is not
+# touched, so its time stays and a build that depends on it does not redo anything; a new or
+# changed one gets the current time.
 sync_files() {
 	local src=$1 dest=$2 filter=() p
 	shift 2
-	for p in "${MODULE_BUILD_PRODUCTS[@]}"; do filter+=("--exclude=$p"); done
-	filter+=(--exclude=/build/)
+	for p in "${MODULE_BUILD_PRODUCTS[@]}" .tmp_versions/ /build/; do
+		filter+=("--filter=P $p" "--filter=- $p")
+	done
 	if [ $# -gt 0 ]; then
 		for p in "$@"; do filter+=("--include=/$p"); done
 		filter+=("--exclude=*")
@@ -75,6 +77,14 @@ source_files() {
 	local not=() p
 	for p in "${MODULE_BUILD_PRODUCTS[@]}"; do not+=(! -name "$p"); done
 	(cd "$LOCUSTFS_TOP" && find "$@" -type f "${not[@]}" | LC_ALL=C sort)
+}
+
+# kernel_source_dir KDIR: the source tree of the kernel build KDIR (the Makefile of an O= build
+# directory includes its source tree's; a tree built in place is its own).
+kernel_source_dir() {
+	local s
+	s=$(sed -n 's/^include \(.*\)\/Makefile$/\1/p' "$1/Makefile" 2>/dev/null | head -1)
+	echo "${s:-$1}"
 }
 
 # kernel_build_hashes KDIR: the content hashes of KDIR's kernel build, one "SHA256  NAME" line

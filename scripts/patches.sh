@@ -7,8 +7,9 @@
 #                                           and compares with TREE (default: a fresh placing)
 #
 # KSRC is the pristine kernel source (Debian's linux-source-7.3 as scripts/kernel.sh unpacks
-# it); only the files the series changes are read from it (scripts/intree.sh paths), and it is
-# never written. The series is built in a throwaway git repository holding those files: the
+# it), or a copy of it in which locustfs was placed (the unpacked source of the same name in the
+# cache is then used); only the files the series changes are read from it (scripts/intree.sh
+# edited), and it is never written. The series is built in a throwaway git repository holding those files: the
 # sources are placed by scripts/intree.sh into a copy of them, and each part below is committed
 # in order; after the last part the repository must equal that placing. The parts' messages and
 # the cover letter are in docs/series/; the list of the checkpatch messages the series keeps,
@@ -46,7 +47,8 @@ PARTS=(
 	"0003-docs Documentation/filesystems/locustfs.rst Documentation/filesystems/index.rst
 		MAINTAINERS"
 	"0004-selftests tools/testing/selftests/filesystems/locustfs tools/testing/selftests/Makefile"
-	"0005-kunit fs/locustfs/src/locustfs_kunit.rs fs/locustfs/Kbuild fs/locustfs/Kconfig
+	"0005-kunit fs/locustfs/src/locustfs_kunit.rs fs/locustfs/.kunitconfig fs/locustfs/Kbuild
+		fs/locustfs/Kconfig
 		fs/locustfs/src/options.rs fs/locustfs/src/limits.rs"
 )
 
@@ -58,6 +60,19 @@ export GIT_AUTHOR_EMAIL GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
 export GIT_AUTHOR_DATE=$DATE GIT_COMMITTER_DATE=$DATE
 # Only this script's settings: no user or system git configuration.
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+
+# pristine KSRC: the pristine source of the kernel tree KSRC: KSRC itself when scripts/kernel.sh
+# unpacked it, else the unpacked source of the same name in the cache (KSRC is then a copy of
+# it with locustfs placed in it), else KSRC as given.
+pristine() {
+	local name
+	name=$(basename "$1")
+	if [ ! -f "$1/.locustfs-unpacked" ] && [ -f "$LOCUSTFS_CACHE/src/$name/.locustfs-unpacked" ]; then
+		echo "$LOCUSTFS_CACHE/src/$name"
+	else
+		echo "$1"
+	fi
+}
 
 check_ksrc() {
 	local ksrc=$1 f
@@ -119,7 +134,8 @@ compare() {
 }
 
 write() {
-	local ksrc=$1 stage repo part msg spec p n=0
+	local ksrc stage repo part msg spec p n=0
+	ksrc=$(pristine "$1")
 	check_ksrc "$ksrc"
 	stage=$tmp/stage repo=$tmp/repo
 	base_tree "$ksrc" "$stage"
@@ -150,7 +166,11 @@ write() {
 	{
 		cat "$SERIES_DIR/0000-cover-letter"
 		printf '\ncheckpatch.pl --strict messages kept, and why:\n\n'
-		sed -n '/^[^#]/s/^/ - /p' "$SERIES_DIR/checkpatch-accepted"
+		# Each entry as a list item wrapped at 74 columns.
+		sed -n '/^[^#]/p' "$SERIES_DIR/checkpatch-accepted" |
+			while IFS= read -r entry; do
+				fold -s -w 71 <<<"$entry" | sed '1s/^/ - /; 2,$s/^/   /; s/ *$//'
+			done
 	} >"$tmp/description"
 	git -C "$repo" config branch.locustfs.description "$(cat "$tmp/description")"
 	rm -rf "$OUT"
@@ -161,7 +181,8 @@ write() {
 }
 
 verify() {
-	local ksrc=$1 tree=${2:-} applied
+	local ksrc tree=${2:-} applied
+	ksrc=$(pristine "$1")
 	check_ksrc "$ksrc"
 	compgen -G "$OUT/0001-*.patch" >/dev/null || die "patches: no series in $OUT (make patches)"
 	applied=$tmp/applied

@@ -159,7 +159,7 @@ static size_t line_len(const char *s)
 
 static bool line_has(const char *s, size_t len, const char *word)
 {
-	return memmem(s, len, word, strlen(word)) != NULL;
+	return !!memmem(s, len, word, strlen(word));
 }
 
 /*
@@ -200,7 +200,8 @@ static void top_frames(const char *stack, char *out, size_t n)
 			s += 6;
 			len -= 6;
 		}
-		snprintf(out + strlen(out), n - strlen(out), "%s%.*s", i ? " <- " : "", (int)len, s);
+		snprintf(out + strlen(out), n - strlen(out), "%s%.*s", i ? " <- " : "",
+			 (int)len, s);
 		s += len;
 		if (*s == '\n')
 			s++;
@@ -285,9 +286,9 @@ static void *opener(void *arg)
 	uint64_t n;
 	int sfd = -1;
 
-	if (!stack || pin_cpu(0) || make_fifo(10))
+	if (!stack || pin_cpu(0) || make_fifo(10)) {
 		run_bad(r, "cannot pin the opener to CPU 0 or make it SCHED_FIFO", errno);
-	else {
+	} else {
 		snprintf(sfile, sizeof(sfile), "/proc/self/task/%d/stack",
 			 atomic_load(&r->closer_tid));
 		sfd = open(sfile, O_RDONLY | O_CLOEXEC);
@@ -437,8 +438,10 @@ static void run_closer(struct preempt_run *r)
 			r->w_hi = r->w_ns > r->w_hi ? r->w_ns : r->w_hi;
 		}
 	}
-	if (r->w_lo > r->w_hi)
-		r->w_lo = r->w_hi = r->w_ns;
+	if (r->w_lo > r->w_hi) {
+		r->w_lo = r->w_ns;
+		r->w_hi = r->w_ns;
+	}
 	atomic_store(&r->stop, true);
 	if (write(r->go_efd, &one, sizeof(one)) != sizeof(one))
 		run_bad(r, "closer's write(eventfd)", errno);

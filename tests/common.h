@@ -54,6 +54,11 @@
 
 #include "kselftest_harness.h"
 
+/* kselftest.h has __noreturn and __printf(); __aligned() as in the kernel. */
+#ifndef __aligned
+#define __aligned(x) __attribute__((__aligned__(x)))
+#endif
+
 #define LFS_MAGIC 0x6c6f6375
 #define LFS_PAGE 4096L
 #define LFS_COUNTER_DIR "/sys/kernel/debug/locustfs"
@@ -843,7 +848,7 @@ struct inotify_tally {
  */
 static inline int inotify_drain(int ifd, const char *name, struct inotify_tally *t)
 {
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[8192] __aligned(__alignof__(struct inotify_event));
 	const struct inotify_event *ev;
 	ssize_t n;
 	char *p;
@@ -1026,8 +1031,8 @@ struct uring {
 	size_t sq_ring_sz, cq_ring_sz, sqes_sz;
 	struct io_uring_sqe *sqes;
 	struct io_uring_cqe *cqes;
-	unsigned *sq_tail, *sq_mask, *sq_array;
-	unsigned *cq_head, *cq_tail, *cq_mask;
+	unsigned int *sq_tail, *sq_mask, *sq_array;
+	unsigned int *cq_head, *cq_tail, *cq_mask;
 };
 
 static inline void uring_fini(struct uring *r)
@@ -1045,7 +1050,7 @@ static inline void uring_fini(struct uring *r)
 }
 
 /* Sets up ring R with ENTRIES submission slots; 0 or -errno. */
-static inline int uring_init(struct uring *r, unsigned entries)
+static inline int uring_init(struct uring *r, unsigned int entries)
 {
 	struct io_uring_params p;
 	int err;
@@ -1055,7 +1060,7 @@ static inline int uring_init(struct uring *r, unsigned entries)
 	r->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
 	if (r->fd < 0)
 		return -errno;
-	r->sq_ring_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	r->sq_ring_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
 	r->cq_ring_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
 	if (p.features & IORING_FEAT_SINGLE_MMAP) {
 		if (r->cq_ring_sz > r->sq_ring_sz)
@@ -1077,12 +1082,12 @@ static inline int uring_init(struct uring *r, unsigned entries)
 		       IORING_OFF_SQES);
 	if (r->sqes == MAP_FAILED)
 		goto fail;
-	r->sq_tail = (unsigned *)((char *)r->sq_ring + p.sq_off.tail);
-	r->sq_mask = (unsigned *)((char *)r->sq_ring + p.sq_off.ring_mask);
-	r->sq_array = (unsigned *)((char *)r->sq_ring + p.sq_off.array);
-	r->cq_head = (unsigned *)((char *)r->cq_ring + p.cq_off.head);
-	r->cq_tail = (unsigned *)((char *)r->cq_ring + p.cq_off.tail);
-	r->cq_mask = (unsigned *)((char *)r->cq_ring + p.cq_off.ring_mask);
+	r->sq_tail = (unsigned int *)((char *)r->sq_ring + p.sq_off.tail);
+	r->sq_mask = (unsigned int *)((char *)r->sq_ring + p.sq_off.ring_mask);
+	r->sq_array = (unsigned int *)((char *)r->sq_ring + p.sq_off.array);
+	r->cq_head = (unsigned int *)((char *)r->cq_ring + p.cq_off.head);
+	r->cq_tail = (unsigned int *)((char *)r->cq_ring + p.cq_off.tail);
+	r->cq_mask = (unsigned int *)((char *)r->cq_ring + p.cq_off.ring_mask);
 	r->cqes = (struct io_uring_cqe *)((char *)r->cq_ring + p.cq_off.cqes);
 	return 0;
 fail:
@@ -1094,7 +1099,7 @@ fail:
 /* Queues (without submitting) an IORING_OP_POLL_ADD (one-shot) of EVENTS on FD. */
 static inline void uring_queue_poll(struct uring *r, int fd, uint32_t events, uint64_t data)
 {
-	unsigned tail = *r->sq_tail, idx = tail & *r->sq_mask;
+	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask;
 	struct io_uring_sqe *sqe = &r->sqes[idx];
 
 	memset(sqe, 0, sizeof(*sqe));
@@ -1112,7 +1117,7 @@ static inline void uring_queue_poll(struct uring *r, int fd, uint32_t events, ui
  */
 static inline void uring_queue_poll_remove(struct uring *r, uint64_t target, uint64_t data)
 {
-	unsigned tail = *r->sq_tail, idx = tail & *r->sq_mask;
+	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask;
 	struct io_uring_sqe *sqe = &r->sqes[idx];
 
 	memset(sqe, 0, sizeof(*sqe));
@@ -1127,7 +1132,7 @@ static inline void uring_queue_poll_remove(struct uring *r, uint64_t target, uin
 /* Takes the oldest completion into CQE; 0, or -EAGAIN when there is none. */
 static inline int uring_pop(struct uring *r, struct io_uring_cqe *cqe)
 {
-	unsigned head = *r->cq_head;
+	unsigned int head = *r->cq_head;
 
 	if (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
 		return -EAGAIN;
@@ -1140,13 +1145,13 @@ static inline int uring_pop(struct uring *r, struct io_uring_cqe *cqe)
  * Submits TO_SUBMIT queued entries and waits up to TIMEOUT_MS (negative: without limit) for
  * a completion, taken into CQE. Returns 0, -ETIME when none came, or -errno.
  */
-static inline int uring_submit_wait(struct uring *r, unsigned to_submit, int timeout_ms,
+static inline int uring_submit_wait(struct uring *r, unsigned int to_submit, int timeout_ms,
 				    struct io_uring_cqe *cqe)
 {
 	struct __kernel_timespec ts = { .tv_sec = timeout_ms / 1000,
 					.tv_nsec = (timeout_ms % 1000) * 1000000L };
 	struct io_uring_getevents_arg arg = { .ts = (uint64_t)(uintptr_t)&ts };
-	unsigned flags = IORING_ENTER_GETEVENTS;
+	unsigned int flags = IORING_ENTER_GETEVENTS;
 	long ret;
 
 	if (timeout_ms >= 0)
@@ -1164,7 +1169,7 @@ static inline int uring_submit_wait(struct uring *r, unsigned to_submit, int tim
 }
 
 /* Submits TO_SUBMIT queued entries without waiting; how many were taken, or -errno. */
-static inline int uring_submit(struct uring *r, unsigned to_submit)
+static inline int uring_submit(struct uring *r, unsigned int to_submit)
 {
 	long ret = syscall(__NR_io_uring_enter, r->fd, to_submit, 0, 0, NULL, (size_t)0);
 
@@ -1248,7 +1253,8 @@ static inline void watch_fini(struct watch *w)
 		close(w->outer);
 	if (w->mech == MECH_IO_URING)
 		uring_fini(&w->ring);
-	w->epfd = w->outer = -1;
+	w->epfd = -1;
+	w->outer = -1;
 }
 
 /* Starts watching FD for EVENTS (EPOLL* bits) with M; 0 or -errno. */
@@ -1260,7 +1266,8 @@ static inline int watch_init(struct watch *w, enum wait_mech m, int fd, uint32_t
 	memset(w, 0, sizeof(*w));
 	w->mech = m;
 	w->fd = fd;
-	w->epfd = w->outer = -1;
+	w->epfd = -1;
+	w->outer = -1;
 	w->ring.fd = -1;
 	w->events = events;
 	switch (m) {
@@ -1533,8 +1540,9 @@ static inline const char *not_woken_note(const struct waiter *wt, int got)
 {
 	if (got != -ETIME)
 		return got == 0 ? " (timed out)" : "";
-	return waiter_timed_out(wt) ? " (lost wake-up: the wait ran to its timeout)" :
-				      " (lost wake-up: still asleep WAKE_TIMEOUT_MS after the action)";
+	if (waiter_timed_out(wt))
+		return " (lost wake-up: the wait ran to its timeout)";
+	return " (lost wake-up: still asleep WAKE_TIMEOUT_MS after the action)";
 }
 
 #endif /* LOCUSTFS_TESTS_COMMON_H */

@@ -11,7 +11,7 @@
 
 LFS_FIXTURE(fs, NULL);
 
-static void fill_pattern(char *buf, size_t len, unsigned seed)
+static void fill_pattern(char *buf, size_t len, unsigned int seed)
 {
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (char)((i * 31 + seed) % 251);
@@ -68,11 +68,11 @@ TEST_F_TIMEOUT(fs, large_file_round_trip, LFS_TIMEOUT)
 	ASSERT_NE(NULL, out);
 	open_pair(_metadata, self->mnt[0], "data", &w, &r);
 	for (off = 0; off < total; off += chunk) {
-		fill_pattern(in, chunk, (unsigned)(off / chunk));
+		fill_pattern(in, chunk, (unsigned int)(off / chunk));
 		ASSERT_EQ((ssize_t)chunk, write(w, in, chunk));
 	}
 	for (off = 0; off < total; off += chunk) {
-		fill_pattern(in, chunk, (unsigned)(off / chunk));
+		fill_pattern(in, chunk, (unsigned int)(off / chunk));
 		ASSERT_EQ((ssize_t)chunk, read(r, out, chunk));
 		ASSERT_EQ(0, memcmp(in, out, chunk)) TH_LOG("mismatch in chunk at %zu", off);
 	}
@@ -335,8 +335,8 @@ TEST_F_TIMEOUT(fs, o_direct_served_from_the_page_cache, LFS_TIMEOUT)
 {
 	struct inotify_tally t = { 0 };
 	char p[LFS_PATH_MAX], q[LFS_PATH_MAX];
-	static char buf[3 * 4096] __attribute__((aligned(4096)));
-	static char back[3 * 4096] __attribute__((aligned(4096)));
+	static char buf[3 * 4096] __aligned(4096);
+	static char back[3 * 4096] __aligned(4096);
 	int ifd, w, d, fl;
 
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -259,9 +259,12 @@ static struct walk_result walk(struct __test_metadata *_metadata, enum fault f, 
 }
 
 /* The walk injected at least one failure into the allocator F it was about. */
-#define EXPECT_INJECTED(res, f)                                                             \
-	EXPECT_GT((res).by_kind[f], 0)                                                      \
-		TH_LOG("no failure was injected into %s: the case tested nothing", fault_name[f])
+#define EXPECT_INJECTED(res, f)								\
+	do {										\
+		EXPECT_GT((res).by_kind[f], 0)						\
+			TH_LOG("no failure was injected into %s: the case tested nothing",	\
+			       fault_name[f]);						\
+	} while (0)
 
 /* A mount whose umount failed under injection is unmounted now, with nothing injected. */
 static void check_unmounted(struct __test_metadata *_metadata, const char *mnt, int ret,

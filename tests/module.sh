@@ -15,7 +15,8 @@ MNT=$(mktemp -d /tmp/locustfs-module.XXXXXX)
 # rmmod_refused: rmmod fails and the module stays (the kernel says EWOULDBLOCK for a module in
 # use, which rmmod reports as busy or "temporarily unavailable").
 rmmod_refused() {
-	! rmmod locustfs 2>/dev/null && module_loaded && [ "$(cat /sys/module/locustfs/refcnt)" -gt 0 ]
+	! rmmod locustfs 2>/dev/null && module_loaded &&
+		[ "$(cat /sys/module/locustfs/refcnt)" -gt 0 ]
 }
 
 rmmod_works() {
@@ -39,6 +40,7 @@ step "rmmod refused while the detached instance has an open file" rmmod_refused
 step "closing the file empties the counters" eval 'exec 4>&- && live_counters_zero'
 step "rmmod works once the file is closed" rmmod_works
 step "insmod again: counters start at 0" \
-	eval 'load_module && debugfs_ready && [ "$(counter files_created)" = 0 ] && live_counters_zero'
+	eval 'load_module && debugfs_ready && [ "$(counter files_created)" = 0 ] &&
+		live_counters_zero'
 rmdir "$MNT"
 tap_end

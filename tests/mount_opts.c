@@ -223,11 +223,13 @@ FIXTURE(size_suffix)
 {
 	char mnt[LFS_MOUNT_SLOTS][LFS_PATH_MAX];
 };
+
 FIXTURE_VARIANT(size_suffix)
 {
 	const char *opts;
 	unsigned long long bytes;
 };
+
 FIXTURE_VARIANT_ADD(size_suffix, bytes) { .opts = "size=8192", .bytes = 8192 };
 FIXTURE_VARIANT_ADD(size_suffix, k) { .opts = "size=64k", .bytes = 64ULL << 10 };
 FIXTURE_VARIANT_ADD(size_suffix, m) { .opts = "size=3m", .bytes = 3ULL << 20 };
@@ -236,6 +238,7 @@ FIXTURE_SETUP(size_suffix)
 {
 	lfs_mount_slot(_metadata, self->mnt, variant->opts);
 }
+
 FIXTURE_TEARDOWN_PARENT(size_suffix)
 {
 	lfs_teardown_slots(_metadata, self->mnt);
@@ -260,11 +263,13 @@ FIXTURE(option_shown)
 {
 	char mnt[LFS_MOUNT_SLOTS][LFS_PATH_MAX];
 };
+
 FIXTURE_VARIANT(option_shown)
 {
 	const char *opts;
 	const char *shown;
 };
+
 FIXTURE_VARIANT_ADD(option_shown, mode) { .opts = "mode=755", .shown = "mode=755" };
 FIXTURE_VARIANT_ADD(option_shown, mode_sticky) { .opts = "mode=1700", .shown = "mode=1700" };
 FIXTURE_VARIANT_ADD(option_shown, uid) { .opts = "uid=1000", .shown = "uid=1000" };
@@ -275,14 +280,17 @@ FIXTURE_VARIANT_ADD(option_shown, max_file_size_k)
 {
 	.opts = "max_file_size=8k", .shown = "max_file_size=8192"
 };
+
 FIXTURE_VARIANT_ADD(option_shown, max_file_size_m)
 {
 	.opts = "max_file_size=2m", .shown = "max_file_size=2097152"
 };
+
 FIXTURE_SETUP(option_shown)
 {
 	lfs_mount_slot(_metadata, self->mnt, variant->opts);
 }
+
 FIXTURE_TEARDOWN_PARENT(option_shown)
 {
 	lfs_teardown_slots(_metadata, self->mnt);
@@ -303,13 +311,18 @@ FIXTURE(bad_option)
 	char dir[LFS_PATH_MAX];
 	int kmsg;
 };
+
 FIXTURE_VARIANT(bad_option)
 {
 	const char *opts;
 	const char *name; /* what the log line must mention */
 };
+
 FIXTURE_VARIANT_ADD(bad_option, unknown_key) { .opts = "bogus=1", .name = "bogus" };
-FIXTURE_VARIANT_ADD(bad_option, unknown_flag) { .opts = "size=1m,nosuchflag", .name = "nosuchflag" };
+FIXTURE_VARIANT_ADD(bad_option, unknown_flag) {
+	.opts = "size=1m,nosuchflag", .name = "nosuchflag"
+};
+
 FIXTURE_VARIANT_ADD(bad_option, size_text) { .opts = "size=abc", .name = "size" };
 FIXTURE_VARIANT_ADD(bad_option, size_suffix) { .opts = "size=12q", .name = "size" };
 FIXTURE_VARIANT_ADD(bad_option, size_empty) { .opts = "size=", .name = "size" };
@@ -322,11 +335,13 @@ FIXTURE_VARIANT_ADD(bad_option, max_file_size_suffix)
 {
 	.opts = "max_file_size=1x", .name = "max_file_size"
 };
+
 FIXTURE_SETUP(bad_option)
 {
 	self->kmsg = kmsg_open_end();
 	ASSERT_GE(self->kmsg, 0) TH_LOG("/dev/kmsg: %s", strerror(errno));
 }
+
 FIXTURE_TEARDOWN_PARENT(bad_option)
 {
 	if (self->dir[0] && is_mountpoint(self->dir))

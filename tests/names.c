@@ -49,7 +49,7 @@ TEST_F_TIMEOUT(fs, readdir_lists_entries_with_types, LFS_TIMEOUT)
 	char p[LFS_PATH_MAX];
 	int fds[ARRAY_LEN(files)], seen = 0;
 	struct dirent *de;
-	unsigned i;
+	unsigned int i;
 	DIR *dir;
 
 	for (i = 0; i < ARRAY_LEN(files); i++) {
@@ -330,11 +330,13 @@ FIXTURE(node)
 {
 	char mnt[LFS_MOUNT_SLOTS][LFS_PATH_MAX];
 };
+
 FIXTURE_VARIANT(node)
 {
 	mode_t mode;
 	dev_t dev;
 };
+
 FIXTURE_VARIANT_ADD(node, fifo) { .mode = S_IFIFO | 0644 };
 FIXTURE_VARIANT_ADD(node, chr) { .mode = S_IFCHR | 0644, .dev = DEV(1, 3) };
 FIXTURE_VARIANT_ADD(node, blk) { .mode = S_IFBLK | 0644, .dev = DEV(7, 0) };
@@ -344,6 +346,7 @@ FIXTURE_SETUP(node)
 {
 	lfs_mount_slot(_metadata, self->mnt, NULL);
 }
+
 FIXTURE_TEARDOWN_PARENT(node)
 {
 	lfs_teardown_slots(_metadata, self->mnt);

@@ -31,10 +31,12 @@ FIXTURE(wake)
 	int wfd; /* writes and truncates */
 	int rfd; /* the watched description */
 };
+
 FIXTURE_VARIANT(wake)
 {
 	enum wait_mech mech;
 };
+
 FIXTURE_VARIANT_ADD(wake, poll) { .mech = MECH_POLL };
 FIXTURE_VARIANT_ADD(wake, select) { .mech = MECH_SELECT };
 FIXTURE_VARIANT_ADD(wake, epoll_lt) { .mech = MECH_EPOLL_LT };

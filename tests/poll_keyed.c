@@ -279,10 +279,12 @@ FIXTURE(async)
 	char path[LFS_PATH_MAX];
 	struct async_poll a;
 };
+
 FIXTURE_VARIANT(async)
 {
 	enum async_kind kind;
 };
+
 FIXTURE_VARIANT_ADD(async, io_uring) { .kind = ASYNC_IO_URING };
 FIXTURE_VARIANT_ADD(async, aio) { .kind = ASYNC_AIO };
 

@@ -302,8 +302,7 @@ struct run {
 	char msg[2048];
 };
 
-static bool failf(struct run *r, const char *kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static bool failf(struct run *r, const char *kind, const char *fmt, ...) __printf(3, 4);
 
 static bool failf(struct run *r, const char *kind, const char *fmt, ...)
 {
@@ -456,10 +455,13 @@ static int m_new_file(struct run *r)
 		if (r->f[i].used)
 			continue;
 		r->f[i].used = true;
-		r->f[i].gone = r->f[i].hup = false;
+		r->f[i].gone = false;
+		r->f[i].hup = false;
 		r->f[i].name = -1;
-		r->f[i].opens = r->f[i].opath = 0;
-		r->f[i].size = r->f[i].charged = 0;
+		r->f[i].opens = 0;
+		r->f[i].opath = 0;
+		r->f[i].size = 0;
+		r->f[i].charged = 0;
 		r->f[i].ino = 0;
 		memset(r->f[i].data, 0, DATA_MAX);
 		return i;
@@ -660,7 +662,8 @@ static void *waiter_thread(void *arg)
 		while (!uring_pop(&w->ring, &cqe)) {
 			if (cqe.user_data == 1) {
 				w->result = cqe.res;
-				w->immediate = poll_seen = true;
+				w->immediate = true;
+				poll_seen = true;
 			}
 		}
 		atomic_store(&w->r0, poll_seen ? w->result : 0);
@@ -683,7 +686,8 @@ static void *waiter_thread(void *arg)
 			w->stopped = true;
 			uring_queue_poll_remove(&w->ring, 1, 3);
 			uring_submit(&w->ring, 1);
-			poll_seen = remove_seen = false;
+			poll_seen = false;
+			remove_seen = false;
 			while (!(poll_seen && remove_seen)) {
 				if (uring_submit_wait(&w->ring, 0, WAKE_TIMEOUT_MS, &cqe)) {
 					w->result = -ETIME;
@@ -718,7 +722,8 @@ static void *waiter_thread(void *arg)
 		for (i = 0; i < n; i++)
 			if (aev[i].data == 1) {
 				w->result = (int)aev[i].res;
-				w->immediate = poll_seen = true;
+				w->immediate = true;
+				poll_seen = true;
 			}
 		atomic_store(&w->r0, poll_seen ? w->result : 0);
 		if (poll_seen)
@@ -765,7 +770,8 @@ static void waiter_free(struct owaiter *w)
 	if (w->kind == W_AIO && w->ctx)
 		syscall(__NR_io_destroy, w->ctx);
 	w->ctx = 0;
-	w->ep = w->stop = -1;
+	w->ep = -1;
+	w->stop = -1;
 	w->armed = false;
 }
 
@@ -895,7 +901,8 @@ static bool waiter_arm(struct run *r, int s, enum wkind kind, int d, int fd, uin
 	w->fd = fd;
 	w->events = events;
 	w->seq = ++r->wseq;
-	w->ep = w->stop = -1;
+	w->ep = -1;
+	w->stop = -1;
 	w->ring.fd = -1;
 	atomic_store(&w->r0, -1);
 	w->stop = eventfd(0, EFD_CLOEXEC);
@@ -1533,7 +1540,7 @@ static int exec_op(struct run *r, const struct op *o)
 		SKIP_UNLESS((d = slot_desc(r, a[0])) >= 0 && l1 >= 0 && l2 >= 0 &&
 			    l1 + l2 <= BUF_MAX && v2 <= 2 * LFS_PAGE);
 		pr = m_write(r, d, -1, l1 + l2, v2 < 0 ? -1 : l1 + v2);
-		/* r->buf2 holds the model's bytes: the first vector, then what the second offers. */
+		/* r->buf2 holds the model's bytes: the first vector, then what the second gives. */
 		fill_bytes(r->buf2, l1, (uint32_t)a[5]);
 		iov[0] = (struct iovec){ r->buf2, (size_t)l1 };
 		if (v2 < 0) {
@@ -1570,7 +1577,7 @@ static int exec_op(struct run *r, const struct op *o)
 			sqe->opcode = IORING_OP_READ;
 			sqe->fd = fd;
 			sqe->addr = (uintptr_t)r->buf;
-			sqe->len = (unsigned)ln;
+			sqe->len = (unsigned int)ln;
 			sqe->off = (uint64_t)off;
 			sqe->user_data = 7;
 			r->io.sq_array[*r->io.sq_tail & *r->io.sq_mask] =
@@ -1609,7 +1616,7 @@ static int exec_op(struct run *r, const struct op *o)
 		sqe->opcode = IORING_OP_WRITE;
 		sqe->fd = r->fd[a[0]];
 		sqe->addr = (uintptr_t)b;
-		sqe->len = (unsigned)a[2];
+		sqe->len = (unsigned int)a[2];
 		sqe->off = (uint64_t)a[1];
 		sqe->user_data = 8;
 		r->io.sq_array[*r->io.sq_tail & *r->io.sq_mask] = *r->io.sq_tail & *r->io.sq_mask;
@@ -1797,9 +1804,9 @@ static int exec_op(struct run *r, const struct op *o)
 		} else if (!writable(&r->d[d])) {
 			want = -EBADF;
 		} else if (copy) {
-			if (r->d[d].append)
+			if (r->d[d].append) {
 				want = -EBADF;
-			else {
+			} else {
 				n = pin >= r->f[in_file].size ? 0 :
 				    count < r->f[in_file].size - pin ? count :
 				    r->f[in_file].size - pin;
@@ -1980,7 +1987,8 @@ static int exec_op(struct run *r, const struct op *o)
 			return failf(r, "harness", "socketpair: %s", strerror(errno)), -1;
 		CALL(send_fds(r->s[a[0]].sv[0], &r->fd[a[1]], 1));
 		if (ret)
-			return failf(r, "return value", "sendmsg(SCM_RIGHTS): %s", strerror(err)), -1;
+			return failf(r, "return value", "sendmsg(SCM_RIGHTS): %s",
+				     strerror(err)), -1;
 		r->s[a[0]].desc = d;
 		r->d[d].inflight++;
 		return 0;
@@ -1993,7 +2001,8 @@ static int exec_op(struct run *r, const struct op *o)
 		close(r->s[a[0]].sv[0]);
 		close(r->s[a[0]].sv[1]);
 		actor_end(r, o->mode);
-		r->s[a[0]].sv[0] = r->s[a[0]].sv[1] = -1;
+		r->s[a[0]].sv[0] = -1;
+		r->s[a[0]].sv[1] = -1;
 		m_drop_ref(r, d, &r->d[d].inflight);
 		return 0;
 	case OP_SCM_RECV:
@@ -2003,9 +2012,11 @@ static int exec_op(struct run *r, const struct op *o)
 		CALL(recv_fds(r->s[a[0]].sv[1], &fd, 1));
 		close(r->s[a[0]].sv[0]);
 		close(r->s[a[0]].sv[1]);
-		r->s[a[0]].sv[0] = r->s[a[0]].sv[1] = -1;
+		r->s[a[0]].sv[0] = -1;
+		r->s[a[0]].sv[1] = -1;
 		if (ret != 1)
-			return failf(r, "return value", "recvmsg(SCM_RIGHTS): %s", strerror(err)), -1;
+			return failf(r, "return value", "recvmsg(SCM_RIGHTS): %s",
+				     strerror(err)), -1;
 		r->fd[a[1]] = fd;
 		r->fdd[a[1]] = d;
 		r->d[d].fds++;
@@ -2644,12 +2655,16 @@ static void run_init(struct run *r, const struct params *pa)
 		r->names[i] = -1;
 	for (i = 0; i < MAXFD; i++)
 		r->fd[i] = -1;
-	for (i = 0; i < NSCM; i++)
-		r->s[i].sv[0] = r->s[i].sv[1] = -1;
+	for (i = 0; i < NSCM; i++) {
+		r->s[i].sv[0] = -1;
+		r->s[i].sv[1] = -1;
+	}
 	for (i = 0; i < NOPATH; i++)
 		r->o[i].fd = -1;
-	for (i = 0; i < NWAIT; i++)
-		r->w[i].ep = r->w[i].stop = -1;
+	for (i = 0; i < NWAIT; i++) {
+		r->w[i].ep = -1;
+		r->w[i].stop = -1;
+	}
 	r->io.fd = -1;
 }
 
@@ -2740,7 +2755,8 @@ static void run_cleanup(struct run *r)
 		if (r->s[i].sv[0] >= 0) {
 			close(r->s[i].sv[0]);
 			close(r->s[i].sv[1]);
-			r->s[i].sv[0] = r->s[i].sv[1] = -1;
+			r->s[i].sv[0] = -1;
+			r->s[i].sv[1] = -1;
 		}
 	for (i = 0; i < MAXFD; i++)
 		if (r->fd[i] >= 0) {
@@ -3082,10 +3098,12 @@ FIXTURE(oracle)
 {
 	int unused;
 };
+
 FIXTURE_VARIANT(oracle)
 {
 	uint64_t seed;
 };
+
 FIXTURE_VARIANT_ADD(oracle, seed_1) { .seed = 1 };
 FIXTURE_VARIANT_ADD(oracle, seed_2) { .seed = 2 };
 FIXTURE_VARIANT_ADD(oracle, seed_3) { .seed = 3 };
@@ -3149,7 +3167,8 @@ int main(int argc, char **argv)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(argv[i], "--verbose")) {
-			pa.verbose = ours = true;
+			pa.verbose = true;
+			ours = true;
 			continue;
 		}
 		if (strncmp(argv[i], "--", 2))
@@ -3159,17 +3178,17 @@ int main(int argc, char **argv)
 			return KSFT_FAIL;
 		}
 		ours = true;
-		if (!strcmp(argv[i], "--seed"))
+		if (!strcmp(argv[i], "--seed")) {
 			seed = strtoull(v, NULL, 0);
-		else if (!strcmp(argv[i], "--ops"))
+		} else if (!strcmp(argv[i], "--ops")) {
 			nops = atoi(v);
-		else if (!strcmp(argv[i], "--replay"))
+		} else if (!strcmp(argv[i], "--replay")) {
 			replay = v;
-		else if (!strcmp(argv[i], "--legacy"))
+		} else if (!strcmp(argv[i], "--legacy")) {
 			legacy = v;
-		else if (!strcmp(argv[i], "--wake-ms"))
+		} else if (!strcmp(argv[i], "--wake-ms")) {
 			pa.wake_ms = atoi(v);
-		else {
+		} else {
 			usage();
 			return KSFT_FAIL;
 		}

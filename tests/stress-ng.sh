@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Debian's stress-ng, filesystem class, against locustfs instances: one stressor process per
-# stressor, with --temp-path on an instance and --klog-check. Both boot routes have stress-ng: the plain
-# QEMU guest's initramfs carries it (qemu/initramfs.sh), the virtme-ng guest shares the host's.
+# stressor, with --temp-path on an instance and --klog-check. Both boot routes have stress-ng:
+# the plain QEMU guest's initramfs carries it (qemu/initramfs.sh), the virtme-ng guest shares
+# the host's.
 # The filesystem-class stressors that do not work in a directory (bind-mount, binderfs,
 # chattr, ioprio, procfs, verity) are left out.
 #

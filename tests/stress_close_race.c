@@ -180,7 +180,8 @@ TEST_F_TIMEOUT(fs, every_mutation_wakes_every_waiter, case_timeout())
 
 		for (i = 0; i < n; i++)
 			ASSERT_EQ(0, waiter_start(&wt[i], &w[i], WAITER_TIMEOUT_MS))
-				TH_LOG("round %d: %s waiter did not block", round, mech_name(mechs[i]));
+				TH_LOG("round %d: %s waiter did not block", round,
+				       mech_name(mechs[i]));
 		if (last) {
 			what = "unlink";
 			ready = EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
@@ -285,7 +286,7 @@ TEST_F_TIMEOUT(fs, close_while_waiting, case_timeout())
 			ASSERT_EQ(0, close(r));
 			ASSERT_EQ(1, write(wfd, "x", 1));
 			if (epoll) {
-				/* R is gone from the instance; wait to see it stays quiet, then G. */
+				/* R is gone from the instance: see that it stays quiet, then G. */
 				sleep_ms(QUIET_MS);
 				EXPECT_FALSE(atomic_load(&wt.done))
 					TH_LOG("%s reported a closed description", mech_name(m));
@@ -313,8 +314,7 @@ TEST_F_TIMEOUT(fs, close_while_waiting, case_timeout())
 }
 
 /* Child of exit_while_waiting: X held by a thread blocked on it with mechanism M. */
-static void __attribute__((noreturn)) exit_child(const char *path, enum wait_mech m, int ready,
-						 int go)
+static void __noreturn exit_child(const char *path, enum wait_mech m, int ready, int go)
 {
 	struct waiter wt;
 	struct watch w;
@@ -359,8 +359,9 @@ TEST_F_TIMEOUT(fs, exit_while_waiting, case_timeout())
 			st = wait_child(pid, WAKE_TIMEOUT_MS);
 			EXPECT_NE(-1, st);
 			/* io_uring tears its ring down in a worker: allow it a moment. */
-			EXPECT_EQ(0, m == MECH_IO_URING ? wait_files_gone(self->mnt[0], WAKE_TIMEOUT_MS) :
-							  count_files_tree(self->mnt[0]))
+			EXPECT_EQ(0, m == MECH_IO_URING ?
+				     wait_files_gone(self->mnt[0], WAKE_TIMEOUT_MS) :
+				     count_files_tree(self->mnt[0]))
 				TH_LOG("%s, %s: X outlived its process", mech_name(m),
 				       kill_it ? "SIGKILL" : "exit");
 			for (int i = 0; i < 2; i++) {
@@ -620,7 +621,7 @@ static bool allowed(int err)
 	return err == ENOENT || err == EEXIST;
 }
 
-static void chaos_op(struct race *r, unsigned *seed, int *held, int nheld)
+static void chaos_op(struct race *r, unsigned int *seed, int *held, int nheld)
 {
 	char a[LFS_PATH_MAX], b[LFS_PATH_MAX], name[8];
 	int slot = rand_r(seed) % nheld, fd = held[slot], ret = 0, ep;
@@ -637,7 +638,8 @@ static void chaos_op(struct race *r, unsigned *seed, int *held, int nheld)
 		what = "open";
 		if (fd >= 0)
 			close(fd);
-		held[slot] = fd = open(a, (rand_r(seed) % 2 ? O_CREAT : 0) | O_RDWR | O_CLOEXEC, 0644);
+		fd = open(a, (rand_r(seed) % 2 ? O_CREAT : 0) | O_RDWR | O_CLOEXEC, 0644);
+		held[slot] = fd;
 		ret = fd < 0 ? -1 : 0;
 		break;
 	case 1:
@@ -706,7 +708,7 @@ static void chaos_op(struct race *r, unsigned *seed, int *held, int nheld)
 static void *chaos_thread(void *arg)
 {
 	struct race *r = arg;
-	unsigned seed = (unsigned)sys_gettid();
+	unsigned int seed = (unsigned int)sys_gettid();
 	int held[4] = { -1, -1, -1, -1 }, i;
 
 	while (now_ms() < r->end)
@@ -720,7 +722,7 @@ static void *chaos_thread(void *arg)
 static void *chaos_forker_thread(void *arg)
 {
 	struct race *r = arg;
-	unsigned seed = (unsigned)sys_gettid();
+	unsigned int seed = (unsigned int)sys_gettid();
 	pid_t pid;
 	int st;
 

@@ -390,7 +390,8 @@ TEST_F_TIMEOUT(fs, private_descriptions_with_decoys, case_timeout())
 	for (i = 0; i < ndecoys; i++)
 		EXPECT_EQ(0, atomic_load(&cr->c[i].events)) TH_LOG("decoy %d reported EPOLLIN", i);
 	for (i = ndecoys; i < cr->n; i++)
-		EXPECT_EQ(done, atomic_load(&cr->c[i].bytes)) TH_LOG("consumer %d", i - (int)ndecoys);
+		EXPECT_EQ(done, atomic_load(&cr->c[i].bytes))
+			TH_LOG("consumer %d", i - (int)ndecoys);
 	TH_LOG("%ld writes to %ld descriptions past %ld decoys", done, nthreads, ndecoys);
 	crowd_fini(_metadata, cr);
 	free(cr);

@@ -25,7 +25,7 @@
  *                                             ││  │       fork: grandchild g inherits everything,
  *                                             ││  │             writes to the even files, then
  *                                             ││  │             blocks in poll(go)
- *                                             ││  │       scm_hold:     all fds sent to the monitor,
+ *                                             ││  │       scm_hold:     all fds go to the monitor,
  *                                             ││  │                     which receives them
  *                                             ││  │       scm_inflight: sent, never received
  *                                             │└──┘     then blocks in epoll_wait(E_et)
@@ -105,10 +105,10 @@ enum {
 };
 
 /* Bit set of the files E reports readable within TIMEOUT_MS (data.u32 = file index). */
-static unsigned reported(int ep, int timeout_ms)
+static unsigned int reported(int ep, int timeout_ms)
 {
 	struct epoll_event ev[MAX_FILES + 2];
-	unsigned set = 0;
+	unsigned int set = 0;
 	int n, i;
 
 	n = epoll_wait(ep, ev, MAX_FILES + 2, timeout_ms);
@@ -125,12 +125,12 @@ static int epoll_add(int ep, int fd, uint32_t events, uint32_t data)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static unsigned all_files(void)
+static unsigned int all_files(void)
 {
 	return (1u << nfiles) - 1;
 }
 
-static unsigned odd_files(void)
+static unsigned int odd_files(void)
 {
 	return all_files() & 0xaaaaaaaau;
 }
@@ -233,7 +233,7 @@ static int child_seed(const char *dir, struct seed *s, enum share share)
 	return send_byte(s->ready, 'r') ? CHILD_READY : CHILD_OK;
 }
 
-static void __attribute__((noreturn)) child_main(const char *dir, struct seed *s, enum share share)
+static void __noreturn child_main(const char *dir, struct seed *s, enum share share)
 {
 	struct epoll_event ev;
 	int ret;
@@ -241,7 +241,8 @@ static void __attribute__((noreturn)) child_main(const char *dir, struct seed *s
 	setpgid(0, 0);
 	ret = child_seed(dir, s, share);
 	if (ret) {
-		fprintf(stderr, "# seed child %d: check %d failed (errno %d)\n", getpid(), ret, errno);
+		fprintf(stderr, "# seed child %d: check %d failed (errno %d)\n",
+			getpid(), ret, errno);
 		_exit(ret);
 	}
 	/* Blocks until go (edge-triggered: the files' edges were all consumed) or SIGKILL. */
@@ -253,11 +254,13 @@ FIXTURE(seed)
 {
 	char mnt[LFS_MOUNT_SLOTS][LFS_PATH_MAX];
 };
+
 FIXTURE_VARIANT(seed)
 {
 	enum share share;
 	bool kill;
 };
+
 FIXTURE_VARIANT_ADD(seed, none_exit) { .share = SHARE_NONE, .kill = false };
 FIXTURE_VARIANT_ADD(seed, none_kill) { .share = SHARE_NONE, .kill = true };
 FIXTURE_VARIANT_ADD(seed, dup_exit) { .share = SHARE_DUP, .kill = false };
@@ -272,6 +275,7 @@ FIXTURE_SETUP(seed)
 {
 	lfs_mount_slot(_metadata, self->mnt, NULL);
 }
+
 FIXTURE_TEARDOWN_PARENT(seed)
 {
 	lfs_teardown_slots(_metadata, self->mnt);
@@ -381,7 +385,8 @@ static void one_iteration(struct __test_metadata *_metadata, const char *root,
 			EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
 				TH_LOG("iteration %d: child %d status %#x", iter, i, st);
 		} else {
-			EXPECT_TRUE(exited_ok(st)) TH_LOG("iteration %d: child %d status %#x", iter, i, st);
+			EXPECT_TRUE(exited_ok(st))
+				TH_LOG("iteration %d: child %d status %#x", iter, i, st);
 		}
 	}
 	ASSERT_TRUE(reap_all(3 * WAKE_TIMEOUT_MS)) TH_LOG("grandchildren did not end");

@@ -569,7 +569,8 @@ TEST_F_TIMEOUT(rootless, limits_bound_an_unprivileged_mounter, LFS_TIMEOUT)
 
 		snprintf(opt, sizeof(opt), "size=%llu", ceiling + LFS_PAGE);
 		EXPECT_EQ(-EINVAL, fs_create(opt, msg, sizeof(msg)));
-		EXPECT_TRUE(strstr(msg, "'size'") && strstr(msg, "user namespace")) TH_LOG("'%s'", msg);
+		EXPECT_TRUE(strstr(msg, "'size'") && strstr(msg, "user namespace"))
+			TH_LOG("'%s'", msg);
 		snprintf(opt, sizeof(opt), "max_files=%llu", (unsigned long long)host.f_files + 1);
 		EXPECT_EQ(-EINVAL, fs_create(opt, msg, sizeof(msg)));
 		EXPECT_TRUE(strstr(msg, "'max_files'") && strstr(msg, "user namespace"))

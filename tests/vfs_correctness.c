@@ -98,9 +98,11 @@ TEST_F_TIMEOUT(vfs, lseek_back_wakes_readers, LFS_TIMEOUT)
 
 		ASSERT_EQ(10, lseek(fd, 10, SEEK_SET));
 		ret = wake_after(wake_mechs[i], fd, EPOLLIN, do_seek, &a, &blocked);
-		EXPECT_TRUE(blocked) TH_LOG("%s: not readable at the end", mech_name(wake_mechs[i]));
+		EXPECT_TRUE(blocked)
+			TH_LOG("%s: not readable at the end", mech_name(wake_mechs[i]));
 		EXPECT_TRUE(ret > 0 && (ret & EPOLLIN))
-			TH_LOG("%s: lseek(0) woke no reader (got %d)", mech_name(wake_mechs[i]), ret);
+			TH_LOG("%s: lseek(0) woke no reader (got %d)",
+			       mech_name(wake_mechs[i]), ret);
 	}
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
 	EXPECT_EQ(10, read(fd, buf, sizeof(buf)));
@@ -285,7 +287,7 @@ struct denier {
 /* Answers every permission event of the fanotify group with FAN_DENY, then closes its fd. */
 static void *denier_main(void *arg)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	char buf[4096] __aligned(__alignof__(struct fanotify_event_metadata));
 	struct denier *dn = arg;
 	struct fanotify_event_metadata *ev;
 	ssize_t n;
@@ -413,7 +415,7 @@ TEST_F_TIMEOUT(vfs, bind_mount_of_a_locust_file_is_refused, LFS_TIMEOUT)
 	err = errno;
 	EXPECT_EQ(-1, ret) TH_LOG("bind mount of the locust file succeeded");
 	if (ret == 0) {
-		/* What a mount of a dead dentry would give: opening it must say the file is gone. */
+		/* What a mount of a dead dentry would give: opening it says the file is gone. */
 		ASSERT_EQ(0, close(fd));
 		fd = open(dst, O_RDWR | O_CREAT, 0644);
 		EXPECT_EQ(-1, fd);
@@ -455,7 +457,8 @@ TEST_F_TIMEOUT(vfs, remount_ro_with_open_files_then_close, LFS_TIMEOUT)
 	EXPECT_EQ(EBUSY, errno) TH_LOG("a file open for writing blocks remount,ro");
 	ASSERT_EQ(0, close(w));
 	EXPECT_FALSE(path_exists(q));
-	ASSERT_EQ(0, mount("none", d, NULL, MS_REMOUNT | MS_RDONLY, NULL)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, mount("none", d, NULL, MS_REMOUNT | MS_RDONLY, NULL))
+		TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(-1, open(q, O_CREAT | O_RDWR, 0644));
 	EXPECT_EQ(EROFS, errno);
 	ASSERT_EQ(0, close(r));
@@ -602,7 +605,8 @@ TEST_F_TIMEOUT(vfs, memcg_charges_files_to_their_creator, lfs_test_timeout(300))
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		snprintf(num, sizeof(num), "%d", getpid());
-		if (write_str(cg, "cgroup.procs", num) || write_str("/proc/self", "oom_score_adj", "-1000"))
+		if (write_str(cg, "cgroup.procs", num) ||
+		    write_str("/proc/self", "oom_score_adj", "-1000"))
 			_exit(2);
 		memcg_fill(d, rep);
 		_exit(0);
