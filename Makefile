@@ -8,7 +8,10 @@
 #                          (FORCE=1: the negative controls run even when their verdict is cached)
 #   make controls          the negative controls, run whether or not their verdict is cached
 #   make test T=NAME       one suite program (tests/build/NAME or tests/NAME.sh) in a debug guest
-#   make modules           build locustfs.ko against $(KDIR)
+#   make modules           build locustfs.ko against $(KDIR) (out of tree, M=); with the cached
+#                          kernel also in its tree as fs/locustfs (=m: tests/build/intree/)
+#   make builtin           boot a kernel with locustfs built in (=y: a second kernel build)
+#   make kunit             the KUnit suites through the kernel's kunit.py (a User Mode Linux build)
 #   make fmt | lint        rustfmt check | every upstream gate (scripts/lint.sh: rustfmt,
 #                          CLIPPY=1 and W=1, rustdoc, checkpatch --strict on the series)
 #   make patches           the patch series against Linux 7.3 in build/patches/, checked to
@@ -40,8 +43,8 @@ KSRC = $(shell sed -n 's/^include \(.*\)\/Makefile$$/\1/p' $(KDIR)/Makefile 2>/d
 	grep . || echo $(KDIR))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM)
 
-.PHONY: all setup kernel modules tests run check controls test fmt lint patches rust-analyzer \
-	mutants soak bench clean
+.PHONY: all setup kernel modules builtin kunit tests run check controls test fmt lint patches \
+	rust-analyzer mutants soak bench clean
 
 all: modules
 
@@ -53,9 +56,23 @@ ifdef KDIR_IS_OURS
 	@scripts/kernel.sh build $(KFLAVOUR)
 endif
 
+# The cached kernel's tree has locustfs placed in it as fs/locustfs (scripts/intree.sh): the
+# in-tree modules are rebuilt there too (only they: a source change never rebuilds the kernel).
 modules: kernel
 	@echo "==> building locustfs.ko against $(KDIR)"
 	@$(KMAKE) modules
+ifdef KDIR_IS_OURS
+	@echo "==> building fs/locustfs in the kernel tree"
+	@scripts/kernel.sh intree $(KFLAVOUR)
+endif
+
+# locustfs built into the kernel (CONFIG_LOCUST_FS=y): boots it and mounts an instance.
+builtin: setup
+	@scripts/builtin.sh
+
+# The KUnit suites the kernel's way: tools/testing/kunit/kunit.py in the kernel tree.
+kunit: setup
+	@scripts/kunit.sh
 
 tests: kernel
 	@$(MAKE) -s -C tests KSRC="$(KSRC)"

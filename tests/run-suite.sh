@@ -5,9 +5,11 @@
 #   qemu/run-qemu.sh --timeout 5400 -- tests/run-suite.sh [PROGRAM...]
 #
 # PROGRAM is a name in tests/build (mount_opts, ..., stress_exclusive) or a script of tests/
-# (module.sh, controls/lockdep.sh); the default is all of them, the module checks last. The
-# module is loaded when it is not, kmemleak's list is cleared, then each program runs and its
-# TAP is printed (indented, as a subtest). After each program, one more test case checks what
+# (module.sh, controls/lockdep.sh); the default is all of them, the module checks last.
+# kmemleak's list is cleared; intree.sh, when named, runs first, before the module is loaded
+# (it checks the kernel's taint flags, which stay set once a module set them, and leaves the
+# out-of-tree module loaded); the module is loaded when it is not, then each program runs and
+# its TAP is printed (indented, as a subtest). After each program, one more test case checks what
 # it left behind:
 #   - no new kernel report in dmesg (any class of tests/report-patterns, the list the host's
 #     scripts/scan-log.sh uses too), named by class;
@@ -37,9 +39,9 @@ BIN=$REPO/tests/build
 KSFT_DIR=$REPO/tests/build/kselftest
 KSFT_COLLECTION=filesystems/locustfs
 KMEMLEAK_FILE=/sys/kernel/debug/kmemleak
-ALL_PROGRAMS="kunit.sh mount_opts names lifecycle data limits poll poll_keyed perms userns stress_seed
-stress_close_race stress_exclusive stress_mount stress-ng.sh fault_inject vfs_correctness wake_order
-close_preempt readiness_oracle cookbook.sh module.sh"
+ALL_PROGRAMS="intree.sh kunit.sh mount_opts names lifecycle data limits poll poll_keyed perms userns
+stress_seed stress_close_race stress_exclusive stress_mount stress-ng.sh fault_inject
+vfs_correctness wake_order close_preempt readiness_oracle cookbook.sh module.sh"
 # The report headers, one list shared with the host's scripts/scan-log.sh.
 PATTERNS=$REPO/tests/report-patterns
 CLASSIFY=$REPO/tests/report-classes.awk
@@ -282,17 +284,21 @@ main() {
 	echo "TAP version 13"
 	echo "1..$((nprograms + 2))"
 	echo "# locustfs suite: $nprograms program(s), outputs in $TMP"
+	if [ -w "$KMEMLEAK_FILE" ]; then
+		echo clear >"$KMEMLEAK_FILE"
+	else
+		echo "# kmemleak not available: leak scans skipped"
+	fi
+	# Before any out-of-tree module taints the kernel.
+	for prog in $programs; do
+		[ "$prog" = intree.sh ] && run_program "$prog"
+	done
 	if ! load_module; then
 		echo "Bail out! cannot load $KO"
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
 	debugfs_ready || echo "# $COUNTERS missing: counter checks will fail"
-	if [ -w "$KMEMLEAK_FILE" ]; then
-		echo clear >"$KMEMLEAK_FILE"
-	else
-		echo "# kmemleak not available: leak scans skipped"
-	fi
 	[ -n "${SOAK_SECONDS:-}" ] && echo "# SOAK_SECONDS=$SOAK_SECONDS"
 	export SOAK_SECONDS
 	# stress_mount unloads and reloads the module.
@@ -300,7 +306,7 @@ main() {
 	export LOCUSTFS_KO
 
 	for prog in $programs; do
-		run_program "$prog"
+		[ "$prog" = intree.sh ] || run_program "$prog"
 	done
 	final_unload
 	final_kmemleak
