@@ -6,16 +6,18 @@
 #
 #   scripts/check.sh KDIR
 #
-# Stages: the log scanner's own tests (host); make lint's gates (host, beside the guests below); the negative controls (scripts/controls.sh: one
-# real kernel report of each class must fail the verdicts, naming its class; their verdict is
-# cached per content of their inputs, FORCE=1 runs them anyway); the virtme-ng boot test
-# (module loads, a mount works, smoke test); the suite in the plain QEMU guest on the debug
-# kernel (functional tests through the kernel's kselftest runner, epoll stress programs,
-# stress-ng, fault injection, KUnit, kernel-side verdicts after each program); the seed-bug
-# mutant and the other mutants that cost under a minute, each of which the suite must catch
-# the way its patch says (the ones that do not panic share one boot). The benchmark programs
-# run in smoke mode in the virtme-ng boot, after its smoke test (judged as the bench-smoke
-# stage).
+# Stages, in order: the log scanner's own tests (host); the negative controls
+# (scripts/controls.sh: one real kernel report of each class must fail the verdicts, naming its
+# class; their verdict is cached per content of their inputs, FORCE=1 runs them anyway); the
+# suite in the plain QEMU guest on the debug kernel (the in-tree module's checks first, with
+# the kernel untainted; then functional tests through the kernel's kselftest runner, epoll
+# stress programs, stress-ng, fault injection, KUnit, the readiness checker, kernel-side
+# verdicts after each program). Then, at the same time: make lint's gates and the patch
+# series' check (host); the virtme-ng boot test (module loads, a mount works, smoke test, the
+# recipes that need the host's tools, then the benchmark programs in smoke mode, judged as the
+# bench-smoke stage); the seed-bug mutant and the other mutants that cost under a minute, each
+# of which the suite must catch the way its patch says (the ones that do not panic share one
+# boot).
 #
 # Each stage's time is printed, and the total is held against the budget (README.md, "How long
 # it takes"): CHECK_BUDGET_CACHED seconds when the controls' verdict was cached, else
@@ -25,6 +27,7 @@ set -uo pipefail
 
 kdir=${1:?usage: scripts/check.sh KDIR}
 bzimage=$kdir/arch/x86/boot/bzImage
+ksrc=$(kernel_source_dir "$kdir")
 : "${CHECK_BUDGET_CACHED:=660}"
 : "${CHECK_BUDGET_UNCACHED:=900}"
 passed=0
@@ -162,6 +165,9 @@ stage_start mutants "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush wake-b
 	room-keyless data-wakes-one-exclusive nosec-kept-on-chmod failed-write-no-wakeup \
 	room-key-without-room
 stage_finish lint
+# The series lint wrote, applied with git am to the pristine 7.3 files, must be the tree the
+# in-tree module was built from (make modules placed the sources there).
+stage patches "$LOCUSTFS_TOP/scripts/patches.sh" verify "$ksrc" "$ksrc"
 stage_finish vng-boot
 stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --in-boot judge "$vng_console"
 stage_finish mutants
