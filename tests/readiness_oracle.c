@@ -1433,7 +1433,8 @@ static int exec_op(struct run *r, const struct op *o)
 			r->names[a[1]] = file;
 			r->creates++;
 			newf = true;
-		} else if ((fl & F_TRUNC) && (fl & F_ACC) != O_RDONLY) {
+		} else if (fl & F_TRUNC) {
+			/* O_TRUNC truncates whatever the access mode (it asks for MAY_WRITE). */
 			m_truncate_to(r, file, 0);
 		}
 		nd = m_new_desc(r, file, fl);
