@@ -9,15 +9,14 @@
 # Stages, in order: the log scanner's own tests (host); the negative controls
 # (scripts/controls.sh: one real kernel report of each class must fail the verdicts, naming its
 # class; their verdict is cached per content of their inputs, FORCE=1 runs them anyway); the
-# suite in the plain QEMU guest on the debug kernel (the in-tree module's checks first, with
-# the kernel untainted; then functional tests through the kernel's kselftest runner, epoll
-# stress programs, stress-ng, fault injection, KUnit, the readiness checker, kernel-side
-# verdicts after each program). Then, at the same time: make lint's gates and the patch
-# series' check (host); the virtme-ng boot test (module loads, a mount works, smoke test, the
-# recipes that need the host's tools, then the benchmark programs in smoke mode, judged as the
-# bench-smoke stage); the seed-bug mutant and the other mutants that cost under a minute, each
-# of which the suite must catch the way its patch says (the ones that do not panic share one
-# boot).
+# suite in the plain QEMU guest on the debug kernel (the in-tree module's checks first, with the
+# kernel untainted; then functional tests through the kernel's kselftest runner, epoll stress
+# programs, stress-ng, fault injection, KUnit, the readiness checker, kernel-side verdicts after
+# each program). Then, at the same time: make lint's gates, the patch series' check and make
+# kunit (host); the virtme-ng boot test (module loads, a mount works, smoke test, the recipes
+# that need the host's tools, then the benchmark programs in smoke mode, judged as the bench-
+# smoke stage); the seed-bug mutant and the other mutants that cost under a minute, each of
+# which the suite must catch the way its patch says (the ones that do not panic share one boot).
 #
 # Each stage's time is printed, and the total is held against the budget (README.md, "How long
 # it takes"): CHECK_BUDGET_CACHED seconds when the controls' verdict was cached, else
@@ -157,6 +156,9 @@ stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 
 # The gates an upstream submission passes (make lint: rustfmt, CLIPPY=1 W=1, rustdoc,
 # checkpatch --strict on the patch series), on the host beside the two guests.
 stage_start lint "$LOCUSTFS_TOP/scripts/lint.sh" "$kdir"
+# The KUnit suites the kernel's way too (kunit.py on User Mode Linux; its build is cached: a
+# few seconds, minutes the first time).
+stage_start kunit "$LOCUSTFS_TOP/scripts/kunit.sh"
 stage_start vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 \
 	--log "$vng_console" "${bench_append[@]}" -- "sh tests/smoke.sh && sh tests/cookbook-vng.sh; rc=\$?; $bench_cmd; exit \$rc"
 # The seed bug, and the mutants that cost under a minute each (make mutants runs them all).
@@ -165,6 +167,7 @@ stage_start mutants "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush wake-b
 	room-keyless data-wakes-one-exclusive nosec-kept-on-chmod failed-write-no-wakeup \
 	room-key-without-room
 stage_finish lint
+stage_finish kunit
 # The series lint wrote, applied with git am to the pristine 7.3 files, must be the tree the
 # in-tree module was built from (make modules placed the sources there).
 stage patches "$LOCUSTFS_TOP/scripts/patches.sh" verify "$ksrc" "$ksrc"

@@ -5,7 +5,7 @@
 # and runs the kernel's KUnit runner there: kunit.py builds a User Mode Linux kernel with the
 # options of fs/locustfs/.kunitconfig (locustfs and its suites built in), boots it and parses
 # the suites' KTAP. The UML build is kept in the cache (the first one takes minutes of both
-# cores; later ones rebuild what changed). Not part of `make check`.
+# cores; later ones rebuild what changed). `make check` runs it beside its guests.
 #
 #   scripts/kunit.sh [KUNIT.PY ARGUMENT...]   (take the machine's guest lock around it)
 #
