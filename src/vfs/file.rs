@@ -303,24 +303,24 @@ unsafe fn write_locked<T: FileSystem>(
     // SAFETY: `iocb` is valid.
     let pos = unsafe { (*iocb).ki_pos };
     let end = pos + count as i64;
+    let mut ret = 0;
     if end > inode.size() {
-        let fits = match T::charge_size_up_to(sb, node, end) {
-            Ok(fits) => fits,
+        match T::charge_size_up_to(sb, node, end) {
             Err(e) => return e.to_errno() as isize,
-        };
-        if fits <= pos {
-            // Nothing of the write fits, yet the charge may have grown up to the pages before
-            // `pos`: it goes back to what the size needs.
-            let _ = T::charge_size(sb, node, inode.size());
-            return ENOSPC.to_errno() as isize;
-        }
-        if fits < end {
+            // Nothing of the write fits; what was charged for the pages before `pos` is
+            // settled below with the rest.
+            Ok(fits) if fits <= pos => ret = ENOSPC.to_errno() as isize,
             // SAFETY: `from` is valid; this only shortens it.
-            unsafe { bindings::iov_iter_truncate(from, (fits - pos) as u64) };
+            Ok(fits) if fits < end => unsafe {
+                bindings::iov_iter_truncate(from, (fits - pos) as u64)
+            },
+            Ok(_) => {}
         }
     }
-    // SAFETY: The arguments are valid and the inode is locked.
-    let mut ret = unsafe { bindings::file_modified((*iocb).ki_filp) } as isize;
+    if ret == 0 {
+        // SAFETY: The arguments are valid and the inode is locked.
+        ret = unsafe { bindings::file_modified((*iocb).ki_filp) } as isize;
+    }
     if ret == 0 {
         // SAFETY: As above; this advances `ki_pos` by what it wrote.
         ret = unsafe { bindings::generic_perform_write(iocb, from) };
