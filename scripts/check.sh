@@ -149,9 +149,9 @@ fi
 stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
 	'sh tests/run-suite.sh'
 # The virtme-ng boot and the mutants' boots run at the same time, each in a guest of its own:
-# the mutants' programs spend most of their time asleep, waiting out the wake-ups the mutants
-# lose, and a mutant's verdict (a case that must fail, a report class) cannot be turned by a
-# slower guest; the recipes' waits are bounds for a process to start, not measurements. The
+# each is judged on its own output, which a slower guest cannot turn (measured: on two cores
+# they slow each other nearly twice over, so this saves little: README.md, "How long it
+# takes"); the recipes' waits are bounds for a process to start, not measurements. The
 # suite, whose verdicts include wake-up latencies, runs alone before them.
 # The gates an upstream submission passes (make lint: rustfmt, CLIPPY=1 W=1, rustdoc,
 # checkpatch --strict on the patch series), on the host beside the two guests.
