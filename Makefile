@@ -8,6 +8,7 @@
 #                          (FORCE=1: the negative controls run even when their verdict is cached)
 #   make controls          the negative controls, run whether or not their verdict is cached
 #   make test T=NAME       one suite program (tests/build/NAME or tests/NAME.sh) in a debug guest
+#                          (CASES='FIXTURE.TEST ...': only those cases of a C program)
 #   make modules           build locustfs.ko against $(KDIR) (out of tree, M=); with the cached
 #                          kernel also in its tree as fs/locustfs (=m: tests/build/intree/)
 #   make builtin           boot a kernel with locustfs built in (=y: a second kernel build)
@@ -96,10 +97,11 @@ controls: modules
 # One suite program (or several: T='poll data') in a booted debug guest, with the suite's
 # post-run checks: the inner loop.
 test: export LOCUSTFS_TEST_PROGRAMS := $(value T)
+test: export LOCUSTFS_TEST_CASES := $(value CASES)
 test: modules tests
 	@test -n "$$LOCUSTFS_TEST_PROGRAMS" || { echo "usage: make test T=PROGRAM" >&2; exit 2; }
 	@qemu/run-qemu.sh --kernel "$(KDIR)/arch/x86/boot/bzImage" --timeout 900 -- \
-		"sh tests/run-suite.sh $$LOCUSTFS_TEST_PROGRAMS"
+		"CASES='$$LOCUSTFS_TEST_CASES' sh tests/run-suite.sh $$LOCUSTFS_TEST_PROGRAMS"
 
 mutants: modules tests
 	@scripts/mutants.sh $(if $(AGAINST),--against $(AGAINST)) "$(KDIR)" $(or $(NAMES),all)

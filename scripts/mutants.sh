@@ -28,6 +28,10 @@
 # guest: KASAN, a WARN under panic_on_warn) gets a boot of its own. The suite's closing kmemleak
 # scan runs for a mutant whose expect lines name kmemleak, first in its boot, so that it sees
 # only its own leaks; for the others it is skipped (it decides none of their verdicts).
+# A mutant of one program whose expect lines name its failing test cases plainly (fixture\.test,
+# no other pattern) runs only those cases (run-suite.sh's CASES): the other cases decide
+# nothing of its verdict, and a lost wake-up costs each failing case its whole wait anyway.
+# MUTANT_CASES=all runs every case of every mutant's programs.
 #
 # Prints TAP ("ok N - mutant NAME caught ...") and ends with "N passed, N failed".
 set -uo pipefail
@@ -186,10 +190,27 @@ judge() {
 	verdict_of[$name]="ok - mutant $name caught (exit $rc, boot $boots): $(IFS=';'; echo "${seen[*]}")"
 }
 
+# cases_of NAME: the test cases NAME's expect lines name ("not ok N FIXTURE\.TEST"), comma-
+# separated; nothing (every case runs) when it catches with more than one program, when a
+# line names cases by any other pattern, or with MUTANT_CASES=all.
+cases_of() {
+	local name=$1 re cases=() case_
+	[ "${MUTANT_CASES:-}" != all ] && [ -z "$against" ] || return 0
+	[ "$(wc -w <<<"${programs_of[$name]}")" = 1 ] || return 0
+	while IFS= read -r re; do
+		case_=${re##*not ok \[0-9\]+ }
+		# Not a case's line, or the program's own result line.
+		[ "$case_" != "$re" ] && [ "$case_" != "${programs_of[$name]}\$" ] || continue
+		[[ $case_ =~ ^[a-z0-9_]+(\\\.[a-z0-9_]+)+$ ]] || return 0
+		cases+=("${case_//\\./.}")
+	done < <(sed -n "s/^# $expect_tag: //p" "${patch_of[$name]}")
+	(IFS=,; echo "${cases[*]}")
+}
+
 # run_boot NAME...: one guest for the mutants NAME..., in order; those it did not start (it
 # stopped after a kernel report, a panic or a timeout) go on in a fresh boot.
 run_boot() {
-	local specs='' name kmemleak_first=() others=() left=() out console status start
+	local specs='' name cases kmemleak_first=() others=() left=() out console status start
 	for name in "$@"; do
 		if sed -n "s/^# $expect_tag: //p" "${patch_of[$name]}" | grep -q kmemleak; then
 			kmemleak_first+=("$name")
@@ -197,11 +218,12 @@ run_boot() {
 			others+=("$name")
 		fi
 	done
-	for name in "${kmemleak_first[@]}"; do
-		specs+=" '$name:$(tr ' ' , <<<"${programs_of[$name]}"):kmemleak'"
-	done
-	for name in "${others[@]}"; do
-		specs+=" '$name:$(tr ' ' , <<<"${programs_of[$name]}")'"
+	for name in "${kmemleak_first[@]}" "${others[@]}"; do
+		specs+=" '$name:$(tr ' ' , <<<"${programs_of[$name]}")"
+		[[ " ${kmemleak_first[*]} " != *" $name "* ]] || specs+=:kmemleak
+		cases=$(cases_of "$name")
+		[ -z "$cases" ] || specs+=":cases=$cases"
+		specs+="'"
 	done
 	boots=$((boots + 1))
 	out=$LOCUSTFS_LOGS/mutants-boot$boots.out

@@ -3,12 +3,12 @@
 # Runs mutants of the module one after the other in one guest (busybox sh), started by
 # scripts/mutants.sh, which has built each as tests/build/mutants/NAME.ko:
 #
-#   sh tests/run-mutants.sh NAME:PROGRAM[,PROGRAM...][:kmemleak] ...
+#   sh tests/run-mutants.sh NAME:PROGRAM[,PROGRAM...][:kmemleak][:cases=CASE[,CASE...]] ...
 #
 # For each NAME, in order: loads its module (it is loaded by no one else, so the suite tests
 # that one), runs tests/run-suite.sh on its programs, with every post-run check, and the
-# suite's closing kmemleak scan only when ":kmemleak" says so; the suite unloads the module at
-# its end. Each mutant's output lies between the lines "locustfs-mutant: begin NAME" and
+# suite's closing kmemleak scan only when ":kmemleak" says so; with ":cases=", only those test
+# cases of its programs (run-suite.sh's CASES); the suite unloads the module at its end. Each mutant's output lies between the lines "locustfs-mutant: begin NAME" and
 # "locustfs-mutant: end NAME exit N", and its part of the kernel log starts at the line
 # "locustfs-mutant: begin NAME", so the host judges each on its own lines only.
 #
@@ -52,7 +52,13 @@ for spec in "$@"; do
 	rest=${spec#*:}
 	programs=$(echo "${rest%%:*}" | tr ',' ' ')
 	kmemleak=0
-	[ "${rest#*:}" = kmemleak ] && kmemleak=1
+	cases=
+	for option in $(echo "${rest#"${rest%%:*}"}" | tr ':' ' '); do
+		case $option in
+		kmemleak) kmemleak=1 ;;
+		cases=*) cases=$(echo "${option#cases=}" | tr ',' ' ') ;;
+		esac
+	done
 	[ -z "$prev" ] || clean_after "$prev"
 	prev=$name
 	ko=$MUTANTS/$name.ko
@@ -62,7 +68,7 @@ for spec in "$@"; do
 		echo "Bail out! cannot load $ko"
 		rc=1
 	else
-		LOCUSTFS_KO=$ko KMEMLEAK=$kmemleak RUN_SUITE_TMP=/tmp/mutant-$name \
+		LOCUSTFS_KO=$ko KMEMLEAK=$kmemleak CASES=$cases RUN_SUITE_TMP=/tmp/mutant-$name \
 			sh "$REPO/tests/run-suite.sh" $programs
 		rc=$?
 	fi

@@ -31,6 +31,10 @@
 #   KMEMLEAK_SETTLE   seconds to wait before scanning: kmemleak ignores younger objects (6)
 #   PROGRAM_TIMEOUT   seconds after which a program is killed (default 1800 + SOAK_SECONDS)
 #   RUN_SUITE_TMP     where outputs are kept (default: a new directory under /tmp)
+#   CASES             only these test cases of the C programs, each as the kselftest harness
+#                     names it (FIXTURE.TEST or FIXTURE.VARIANT.TEST), separated by spaces:
+#                     each program then runs directly with "-r CASE" for each, not through the
+#                     kselftest runner (make test T=poll_keyed CASES=exclusive.write_...)
 
 . "$(dirname "$0")/lib.sh"
 
@@ -122,12 +126,17 @@ post_checks() {
 	[ -z "$_problems" ]
 }
 
-# stream_until_done PID FILE: prints FILE's complete lines, indented, as they come, until
-# process PID ends; then the rest. Sets _status to PID's exit status.
+# stream_until_done PID FILE: prints FILE's complete lines, indented, as they come (every 2 s),
+# until process PID ends; then the rest. Sets _status to PID's exit status. It looks for the
+# end every quarter second: a program's time is rounded up to the next look, which at 2 s cost
+# the suite about a second a program.
 stream_until_done() {
 	_shown=0
+	_looks=0
 	while kill -0 "$1" 2>/dev/null; do
-		sleep 2
+		sleep 0.25
+		_looks=$((_looks + 1))
+		[ $((_looks % 8)) = 0 ] || continue
 		_lines=$(wc -l <"$2")
 		if [ "$_lines" -gt "$_shown" ]; then
 			sed -n "$((_shown + 1)),${_lines}p" "$2" | sed 's/^/    /'
@@ -145,7 +154,13 @@ run_program() {
 	_file=$(echo "$_name" | tr / _)
 	index=$((index + 1))
 	_runner=
-	if grep -qx "$KSFT_COLLECTION:$_name" "$KSFT_DIR/kselftest-list.txt" 2>/dev/null; then
+	if [ -n "${CASES:-}" ] && [ -x "$BIN/$_name" ]; then
+		_exe=$BIN/$_name
+		_cmd=$_exe
+		for _case in $CASES; do
+			_cmd="$_cmd -r $_case"
+		done
+	elif grep -qx "$KSFT_COLLECTION:$_name" "$KSFT_DIR/kselftest-list.txt" 2>/dev/null; then
 		# A kselftest of the collection: through the kernel's own runner, which prints the
 		# program's TAP nested ("# ok 1 ...") under its own result line.
 		_runner=1
