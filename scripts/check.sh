@@ -12,13 +12,13 @@
 # suite in the plain QEMU guest on the debug kernel (the in-tree module's checks first, with the
 # kernel untainted; then functional tests through the kernel's kselftest runner, epoll stress
 # programs, stress-ng, fault injection, KUnit, the readiness checker, kernel-side verdicts after
-# each program), with make lint's gates and make kunit on the host beside it. Then, at the same
-# time: the virtme-ng boot test (module loads, a mount works, smoke test, the recipes that need
-# the host's tools, then the benchmark programs in smoke mode, judged as the bench-smoke
-# stage); the seed-bug mutant and the other mutants that cost under a minute each, each of
-# which the suite must catch the way its patch says (the ones that do not panic share one boot,
-# and run only the test cases their patch names); and, once lint is done, the patch series'
-# check.
+# each program), with the mutants in guests of their own beside it: the seed bug and the
+# others that cost under a minute each, each of which the suite must catch the way its patch
+# says (the ones that do not panic share one boot, and run only the test cases their patch
+# names). Then the virtme-ng boot test (module loads, a mount works, smoke test, the recipes
+# that need the host's tools, then the benchmark programs in smoke mode, judged as the
+# bench-smoke stage), with make lint's gates, make kunit and then the patch series' check on
+# the host beside it.
 #
 # Each stage's time is printed, and the total is held against the budget (README.md, "How long
 # it takes"): CHECK_BUDGET_CACHED seconds when the controls' verdict was cached, else
@@ -148,29 +148,29 @@ if prepared=$("$LOCUSTFS_TOP/scripts/bench.sh" --smoke --in-boot prepare 2>"$LOC
 else
 	info "bench-smoke: preparing the benchmark programs failed (see $LOCUSTFS_LOGS/check-bench-prepare.log)"
 fi
-# The gates an upstream submission passes (make lint: rustfmt, CLIPPY=1 W=1, rustdoc,
-# checkpatch --strict on the patch series) and the KUnit suites the kernel's way (kunit.py on
-# User Mode Linux; its build is cached: a few seconds, minutes the first time), on the host
-# beside the suite's guest: the suite keeps one vCPU busy most of its time and both only in
-# stress-ng (measured: 1.4 host cores on average), and these take the other core for about a
-# minute at its start, far inside the suite's wake-up bounds (seconds; its waiters are slowed,
-# not timed out).
-stage_start lint "$LOCUSTFS_TOP/scripts/lint.sh" "$kdir"
-stage_start kunit "$LOCUSTFS_TOP/scripts/kunit.sh"
-stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
-	'sh tests/run-suite.sh'
-# The virtme-ng boot and the mutants' boots run at the same time, each in a guest of its own:
-# each is judged on its own output, which a slower guest cannot turn; the recipes' waits are
-# bounds for a process to start, not measurements, and the mutants' guest spends most of its
-# time in the 10 s waits of the lost wake-ups it is caught by (measured alone: 114 s wall, 0.9
-# host cores). No other guest runs beside the suite, whose verdicts include wake-up latencies.
-stage_start vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 \
-	--log "$vng_console" "${bench_append[@]}" -- "sh tests/smoke.sh && sh tests/cookbook-vng.sh; rc=\$?; $bench_cmd; exit \$rc"
-# The seed bug, and the mutants that cost under a minute each (make mutants runs them all).
+# The seed bug, and the mutants that cost under a minute each (make mutants runs them all), in
+# guests of their own beside the suite's: each mutant is judged on its own section of its own
+# guest's output and kernel log, which nothing of the suite's guest reaches. The mutants'
+# guest spends most of its time in the waits that catch them (a lost wake-up is seen when a
+# 10 s bound passes; measured alone: 114 s wall, 0.9 host cores), and the suite keeps one vCPU
+# busy most of its time (1.4 host cores on average, both only in stress-ng). A guest slowed by
+# its neighbour counts time by its own clock, which then runs slow too: its bounds stretch in
+# wall time, they are not cut.
 stage_start mutants "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush wake-before-change \
 	rename-victim-named d-delete-no-notify uid-init-ns unhash-outside-lock write-key-epollin \
 	room-keyless data-wakes-one-exclusive nosec-kept-on-chmod failed-write-no-wakeup \
 	room-key-without-room
+stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
+	'sh tests/run-suite.sh'
+# Then the virtme-ng boot, with the host's gates beside it: make lint's (rustfmt, CLIPPY=1 W=1,
+# rustdoc, checkpatch --strict on the patch series) and the KUnit suites the kernel's way
+# (kunit.py on User Mode Linux; its build is cached: a few seconds, minutes the first time).
+# The recipes' waits are bounds for a process to start, not measurements.
+stage_start vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 \
+	--log "$vng_console" "${bench_append[@]}" -- "sh tests/smoke.sh && sh tests/cookbook-vng.sh; rc=\$?; $bench_cmd; exit \$rc"
+stage_start lint "$LOCUSTFS_TOP/scripts/lint.sh" "$kdir"
+stage_start kunit "$LOCUSTFS_TOP/scripts/kunit.sh"
+stage_finish mutants
 stage_finish lint
 stage_finish kunit
 # The series lint wrote, applied with git am to the pristine 7.3 files, must be the tree the
@@ -178,7 +178,6 @@ stage_finish kunit
 stage patches "$LOCUSTFS_TOP/scripts/patches.sh" verify "$ksrc" "$ksrc"
 stage_finish vng-boot
 stage bench-smoke "$LOCUSTFS_TOP/scripts/bench.sh" --smoke --in-boot judge "$vng_console"
-stage_finish mutants
 
 took=$(($(date +%s) - check_start))
 if grep -q '^controls: verdict cached for inputs ' "$LOCUSTFS_LOGS/check-controls.log"; then

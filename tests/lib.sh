@@ -54,6 +54,14 @@ counter() {
 	cat "$COUNTERS/$1" 2>/dev/null
 }
 
+# counter_value NAME: sets _value to the counter's value (empty when unreadable). It starts no
+# process: in the debug guest under TCG each one costs about a tenth of a second, and the
+# suite's checks after every program read these often.
+counter_value() {
+	_value=
+	read -r _value 2>/dev/null <"$COUNTERS/$1"
+}
+
 # counters_decimal: every counter reads as a decimal number.
 counters_decimal() {
 	for _c in $ALL_COUNTERS; do
@@ -73,7 +81,8 @@ live_counters_zero() {
 	while :; do
 		_bad=
 		for _c in $LIVE_COUNTERS; do
-			[ "$(counter "$_c")" = 0 ] || _bad="$_bad $_c=$(counter "$_c")"
+			counter_value "$_c"
+			[ "$_value" = 0 ] || _bad="$_bad $_c=$_value"
 		done
 		[ -z "$_bad" ] && return 0
 		if [ "$_left" -le 0 ]; then
@@ -88,6 +97,14 @@ live_counters_zero() {
 # locust_mounts: the mount points of every locustfs instance, one a line.
 locust_mounts() {
 	awk '$3 == "locustfs" { print $2 }' /proc/mounts
+}
+
+# locust_mounted: some locustfs instance is mounted (read without starting a process).
+locust_mounted() {
+	while read -r _dev _dir _type _rest; do
+		[ "$_type" = locustfs ] && return 0
+	done </proc/mounts
+	return 1
 }
 
 # umount_all: unmounts every instance (lazily when busy); true when none was busy.
@@ -105,12 +122,11 @@ umount_all() {
 
 # kernel_log_since MARKER: the kernel log from the line holding MARKER (all of it if gone).
 kernel_log_since() {
-	if dmesg | grep -qF "$1"; then
-		dmesg | awk -v marker="$1" 'index($0, marker) { found = 1 } found'
-	else
-		echo "# marker '$1' no longer in the log: scanning all of it"
-		dmesg
-	fi
+	dmesg | awk -v marker="$1" 'index($0, marker) { found = 1 } found { print } END { exit !found }' ||
+		{
+			echo "# marker '$1' no longer in the log: scanning all of it"
+			dmesg
+		}
 }
 
 # kernel_report_classes MARKER: the classes (tests/report-patterns) of the kernel reports logged
@@ -124,7 +140,11 @@ kernel_report_classes() {
 # checkers_off: prints the kernel checkers that are no longer running (a checker that switched
 # itself off, after a report or for lack of memory, makes every later "clean" meaningless).
 checkers_off() {
-	grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats 2>/dev/null || echo lockdep-off
+	_debug_locks=
+	while read -r _key _val; do
+		[ "$_key" = debug_locks: ] && _debug_locks=$_val && break
+	done 2>/dev/null </proc/lockdep_stats
+	[ "$_debug_locks" = 1 ] || echo lockdep-off
 	if [ "${KMEMLEAK:-1}" = 1 ]; then
 		# kmemleak refuses every command once it has disabled itself.
 		echo stack=on >"$KMEMLEAK_FILE" 2>/dev/null || echo kmemleak-off

@@ -73,19 +73,29 @@ kmemleak_report() {
 }
 
 # count_results FILE: sets pass, fail, skip from the TAP in FILE (unindented lines only), and
-# plan to its plan's count (empty when none).
+# plan to its plan's count (empty when none). One awk: the checks around each program start
+# as few processes as they can (each costs about a tenth of a second in the debug guest).
 count_results() {
-	pass=$(grep -c '^ok ' "$1")
-	skip=$(grep -c '^ok .*# *SKIP' "$1")
-	fail=$(grep -c '^not ok ' "$1")
-	pass=$((pass - skip))
-	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
-	# A program that skipped as a whole: "1..0 # SKIP reason" or KSFT_SKIP (4) with no result.
-	if grep -q '^1\.\.0 *# *SKIP' "$1" ||
-		{ [ "$(cat "$TMP/$_file.rc")" = 4 ] && [ $((pass + fail + skip)) = 0 ]; }; then
-		skip=$((skip + 1))
-		echo "ok 1 $_name # SKIP $(sed -n 's/^1\.\.0 *# *SKIP *//p' "$1" | head -n 1)" >>"$1"
-	fi
+	eval "$(awk -v rc="$_rc" -v name="$_name" '
+		/^ok / { if ($0 ~ /^ok .*# *SKIP/) skip++; else pass++ }
+		/^not ok / { fail++ }
+		/^1\.\.[0-9]/ && plan == "" { plan = substr($0, 4); sub(/[^0-9].*/, "", plan) }
+		/^1\.\.0 *# *SKIP/ && !whole { whole = 1; reason = $0; sub(/^1\.\.0 *# *SKIP */, "", reason) }
+		END {
+			# A program that skipped as a whole: "1..0 # SKIP reason" or KSFT_SKIP (4)
+			# with no result.
+			if (whole || (rc == 4 && pass + fail + skip == 0)) {
+				skip++
+				printf "ok 1 %s # SKIP %s\n", name, reason >>FILENAME
+			}
+			printf "pass=%d fail=%d skip=%d plan=%s\n", pass, fail, skip, plan
+		}' "$1")"
+}
+
+# uptime_seconds: sets _uptime to the whole seconds since boot (no process started).
+uptime_seconds() {
+	read -r _uptime _idle </proc/uptime
+	_uptime=${_uptime%.*}
 }
 
 # post_checks MARKER: what a program left behind; prints the problems, true when none.
@@ -116,7 +126,7 @@ post_checks() {
 	if ! live_counters_zero 10; then
 		_problems="$_problems counters"
 	fi
-	if [ -n "$(locust_mounts)" ]; then
+	if locust_mounted; then
 		echo "# instances left mounted: $(locust_mounts | tr '\n' ' ')"
 		umount_all
 		_problems="$_problems mounts"
@@ -176,7 +186,8 @@ run_program() {
 	_marker="run-suite: begin $_name $$.$index"
 	echo "$_marker" >/dev/kmsg
 	echo "# ---- $_name"
-	_start=$(date +%s)
+	uptime_seconds
+	_start=$_uptime
 	if [ ! -e "$_exe" ]; then
 		echo "not ok 1 $_name: $_exe not found (make tests)" >"$_out"
 		echo 1 >"$TMP/$_file.rc"
@@ -190,8 +201,9 @@ run_program() {
 		stream_until_done $! "$_out"
 		echo "$_status" >"$TMP/$_file.rc"
 	fi
-	_secs=$(($(date +%s) - _start))
-	_rc=$(cat "$TMP/$_file.rc")
+	uptime_seconds
+	_secs=$((_uptime - _start))
+	read -r _rc <"$TMP/$_file.rc"
 	_tap=$_out
 	if [ -n "$_runner" ]; then
 		# The program's own TAP, one nesting level up; the runner's verdict line decides too
