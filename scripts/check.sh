@@ -12,13 +12,13 @@
 # suite in the plain QEMU guest on the debug kernel (the in-tree module's checks first, with the
 # kernel untainted; then functional tests through the kernel's kselftest runner, epoll stress
 # programs, stress-ng, fault injection, KUnit, the readiness checker, kernel-side verdicts after
-# each program), with the mutants in guests of their own beside it: the seed bug and the
+# each program), with the mutants in guests of their own beside it (the seed bug and the
 # others that cost under a minute each, each of which the suite must catch the way its patch
-# says (the ones that do not panic share one boot, and run only the test cases their patch
-# names). Then the virtme-ng boot test (module loads, a mount works, smoke test, the recipes
-# that need the host's tools, then the benchmark programs in smoke mode, judged as the
-# bench-smoke stage), with make lint's gates, make kunit and then the patch series' check on
-# the host beside it.
+# says; the ones that do not panic share one boot, and run only the test cases their patch
+# names), then make lint's gates and make kunit on the host. Then the virtme-ng boot test
+# (module loads, a mount works, smoke test, the recipes that need the host's tools, then the
+# benchmark programs in smoke mode, judged as the bench-smoke stage), and the patch series'
+# check.
 #
 # Each stage's time is printed, and the total is held against the budget (README.md, "How long
 # it takes"): CHECK_BUDGET_CACHED seconds when the controls' verdict was cached, else
@@ -148,29 +148,33 @@ if prepared=$("$LOCUSTFS_TOP/scripts/bench.sh" --smoke --in-boot prepare 2>"$LOC
 else
 	info "bench-smoke: preparing the benchmark programs failed (see $LOCUSTFS_LOGS/check-bench-prepare.log)"
 fi
-# The seed bug, and the mutants that cost under a minute each (make mutants runs them all), in
-# guests of their own beside the suite's: each mutant is judged on its own section of its own
-# guest's output and kernel log, which nothing of the suite's guest reaches. The mutants'
-# guest spends most of its time in the waits that catch them (a lost wake-up is seen when a
-# 10 s bound passes; measured alone: 114 s wall, 0.9 host cores), and the suite keeps one vCPU
-# busy most of its time (1.4 host cores on average, both only in stress-ng). A guest slowed by
-# its neighbour counts time by its own clock, which then runs slow too: its bounds stretch in
-# wall time, they are not cut.
+# The suite, and beside it the seed bug and the mutants that cost under a minute each (make
+# mutants runs them all), in guests of their own: each mutant is judged on its own section of
+# its own guest's output and kernel log, which nothing of the suite's guest reaches. The
+# mutants' guest spends most of its time in the waits that catch them (a lost wake-up is seen
+# when a 10 s bound passes; measured alone: 114 s wall, 0.9 host cores), and the suite keeps
+# one vCPU busy most of its time (1.4 host cores on average, both only in stress-ng). A guest
+# slowed by its neighbour counts time by its own clock, which then runs slow too: its bounds
+# stretch in wall time, they are not cut. (The suite's output is shown when it ends; it is in
+# its log as it runs.)
+stage_start suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
+	'sh tests/run-suite.sh'
 stage_start mutants "$LOCUSTFS_TOP/scripts/mutants.sh" "$kdir" seed-flush wake-before-change \
 	rename-victim-named d-delete-no-notify uid-init-ns unhash-outside-lock write-key-epollin \
 	room-keyless data-wakes-one-exclusive nosec-kept-on-chmod failed-write-no-wakeup \
 	room-key-without-room
-stage suite "$LOCUSTFS_TOP/qemu/run-qemu.sh" --kernel "$bzimage" --timeout 2700 -- \
-	'sh tests/run-suite.sh'
-# Then the virtme-ng boot, with the host's gates beside it: make lint's (rustfmt, CLIPPY=1 W=1,
-# rustdoc, checkpatch --strict on the patch series) and the KUnit suites the kernel's way
-# (kunit.py on User Mode Linux; its build is cached: a few seconds, minutes the first time).
-# The recipes' waits are bounds for a process to start, not measurements.
-stage_start vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 \
-	--log "$vng_console" "${bench_append[@]}" -- "sh tests/smoke.sh && sh tests/cookbook-vng.sh; rc=\$?; $bench_cmd; exit \$rc"
+stage_finish mutants
+# Once the mutants are done, in the share of the host the suite leaves: make lint's gates
+# (rustfmt, CLIPPY=1 W=1, rustdoc, checkpatch --strict on the patch series) and the KUnit
+# suites the kernel's way (kunit.py on User Mode Linux; its build is cached: a few seconds,
+# minutes the first time).
 stage_start lint "$LOCUSTFS_TOP/scripts/lint.sh" "$kdir"
 stage_start kunit "$LOCUSTFS_TOP/scripts/kunit.sh"
-stage_finish mutants
+stage_finish suite
+# Then the virtme-ng boot. The recipes' waits are bounds for a process to start, not
+# measurements.
+stage_start vng-boot "$LOCUSTFS_TOP/qemu/vng-boot.sh" --kernel-dir "$kdir" --timeout 1200 \
+	--log "$vng_console" "${bench_append[@]}" -- "sh tests/smoke.sh && sh tests/cookbook-vng.sh; rc=\$?; $bench_cmd; exit \$rc"
 stage_finish lint
 stage_finish kunit
 # The series lint wrote, applied with git am to the pristine 7.3 files, must be the tree the

@@ -122,7 +122,10 @@ umount_all() {
 
 # kernel_log_since MARKER: the kernel log from the line holding MARKER (all of it if gone).
 kernel_log_since() {
-	dmesg | awk -v marker="$1" 'index($0, marker) { found = 1 } found { print } END { exit !found }' ||
+	dmesg | awk -v marker="$1" '
+		index($0, marker) { found = 1 }
+		found { print }
+		END { exit !found }' ||
 		{
 			echo "# marker '$1' no longer in the log: scanning all of it"
 			dmesg

@@ -8,7 +8,8 @@
 # For each NAME, in order: loads its module (it is loaded by no one else, so the suite tests
 # that one), runs tests/run-suite.sh on its programs, with every post-run check, and the
 # suite's closing kmemleak scan only when ":kmemleak" says so; with ":cases=", only those test
-# cases of its programs (run-suite.sh's CASES); the suite unloads the module at its end. Each mutant's output lies between the lines "locustfs-mutant: begin NAME" and
+# cases of its programs (run-suite.sh's CASES); the suite unloads the module at its end.
+# Each mutant's output lies between the lines "locustfs-mutant: begin NAME" and
 # "locustfs-mutant: end NAME exit N", and its part of the kernel log starts at the line
 # "locustfs-mutant: begin NAME", so the host judges each on its own lines only.
 #
