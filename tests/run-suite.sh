@@ -31,8 +31,6 @@
 #   KMEMLEAK_SETTLE   seconds to wait before scanning: kmemleak ignores younger objects (6)
 #   PROGRAM_TIMEOUT   seconds after which a program is killed (default 1800 + SOAK_SECONDS)
 #   RUN_SUITE_TMP     where outputs are kept (default: a new directory under /tmp)
-#   EXCLUDE           programs left out of the default list, separated by spaces (make check
-#                     runs stress-ng.sh in a boot of its own: EXCLUDE=stress-ng.sh here)
 #   CASES             only these test cases of the C programs, each as the kselftest harness
 #                     names it (FIXTURE.TEST or FIXTURE.VARIANT.TEST), separated by spaces:
 #                     each program then runs directly with "-r CASE" for each, not through the
@@ -302,14 +300,6 @@ final_kmemleak() {
 
 main() {
 	programs=${*:-$ALL_PROGRAMS}
-	_kept=
-	for _p in $programs; do
-		case " ${EXCLUDE:-} " in
-		*" $_p "*) ;;
-		*) _kept="$_kept $_p" ;;
-		esac
-	done
-	programs=${_kept# }
 	nprograms=$(echo $programs | wc -w)
 	TMP=${RUN_SUITE_TMP:-$(mktemp -d /tmp/run-suite.XXXXXX)}
 	mkdir -p "$TMP"
