@@ -29,8 +29,8 @@ set -uo pipefail
 kdir=${1:?usage: scripts/check.sh KDIR}
 bzimage=$kdir/arch/x86/boot/bzImage
 ksrc=$(kernel_source_dir "$kdir")
-: "${CHECK_BUDGET_CACHED:=610}"
-: "${CHECK_BUDGET_UNCACHED:=740}"
+: "${CHECK_BUDGET_CACHED:=660}"
+: "${CHECK_BUDGET_UNCACHED:=800}"
 passed=0
 failed=0
 skipped=0
