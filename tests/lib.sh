@@ -49,17 +49,18 @@ debugfs_ready() {
 	[ -d "$COUNTERS" ]
 }
 
-# counter NAME: prints the counter's value (empty when unreadable).
-counter() {
-	cat "$COUNTERS/$1" 2>/dev/null
-}
-
 # counter_value NAME: sets _value to the counter's value (empty when unreadable). It starts no
 # process: in the debug guest under TCG each one costs about a tenth of a second, and the
 # suite's checks after every program read these often.
 counter_value() {
 	_value=
 	read -r _value 2>/dev/null <"$COUNTERS/$1"
+}
+
+# counter NAME: prints the counter's value (empty when unreadable).
+counter() {
+	counter_value "$1"
+	echo "$_value"
 }
 
 # counters_decimal: every counter reads as a decimal number.
